@@ -1,0 +1,111 @@
+"""The one interface every backend implements.
+
+Two kinds of backend exist, told apart by :attr:`Capabilities.chat`:
+
+* **chat** backends (LLMs: ``llama``, ``openai``, ``hf``) take release-format chat messages built by
+  :mod:`keyframeface.prompt` and return the model's raw text; :mod:`keyframeface.generate` parses it.
+* **direct** backends (``rules``, ``bundled``) take the whole :class:`~keyframeface.script.Script` and a keyframe
+  index and return 61 values directly.
+
+Prompting, parsing, validation, fan-out, retries and repair live once in :mod:`keyframeface.generate`, never here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..script import Script
+
+__all__ = ["Backend", "Capabilities", "DirectResult", "GenerationOptions", "Message"]
+
+#: A chat message: ``{"role": "system" | "user" | "assistant", "content": str}``.
+Message = Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend can do. ``chat``: messages -> text; otherwise Script -> values (``direct``).
+
+    ``seed``: honours :attr:`GenerationOptions.seed`. ``structured``: can constrain output to valid JSON.
+    ``concurrent``: safe to call from several threads at once. ``explains``: returns an explanation.
+    """
+
+    chat: bool = False
+    seed: bool = False
+    structured: bool = False
+    concurrent: bool = False
+    explains: bool = False
+
+
+@dataclass(frozen=True)
+class GenerationOptions:
+    """Options every backend receives (each uses what applies to it)."""
+
+    seed: int | None = None
+    temperature: float = 0.0
+    max_tokens: int = 1024
+    timeout_s: float = 120.0
+    representation: str = "json"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, eq=False)
+class DirectResult:
+    """A direct backend's answer for one keyframe.
+
+    ``values``: (61,) float32 in ``rig.CHANNELS`` order, already within range.
+    ``explanation``: optional list of ``{"phrase": str, "channels": {name: value}, "rule": str}`` records saying
+    which words produced which channel values.
+    """
+
+    values: np.ndarray
+    explanation: Sequence[Mapping[str, Any]] | None = None
+
+
+class Backend:
+    """Base class of all backends. Subclasses set ``name``, ``capabilities`` and implement one method.
+
+    Construction must be cheap and must not load models: loading happens on first use, so that listing
+    backends never imports heavy packages.
+    """
+
+    name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        """``(usable, reason)``: whether this backend can run here and, if not, what to install or configure."""
+        return True, "ready"
+
+    def describe(self) -> dict[str, Any]:
+        """What to record in output metadata (model name, adapter, server URL without secrets ...)."""
+        return {"backend": self.name}
+
+    def complete(self, messages: Sequence[Message], *, options: GenerationOptions) -> str:
+        """Chat backends: return the model's raw answer text to ``messages``.
+
+        Raise :class:`~keyframeface.errors.BackendError` (``transient=True`` for retryable failures).
+        """
+        raise NotImplementedError(f"backend {self.name!r} is not a chat backend")
+
+    def generate_values(
+        self,
+        script: Script,
+        index: int,
+        *,
+        previous: np.ndarray | None,
+        options: GenerationOptions,
+    ) -> DirectResult:
+        """Direct backends: 61 values for ``script.keyframes[index]``.
+
+        ``previous`` is the (61,) values chosen for keyframe ``index - 1`` (``None`` for the first), so states
+        such as "the brows remain worried" can carry over.
+        """
+        raise NotImplementedError(f"backend {self.name!r} is not a direct backend")
+
+    def close(self) -> None:
+        """Release resources (servers, models). Safe to call twice."""

@@ -1,0 +1,116 @@
+"""Backend registry: names -> lazily imported classes.
+
+Built-in backends are registered by dotted path so that listing them imports nothing heavy. Third-party packages
+register the same way through the ``keyframeface.backends`` entry-point group (``name = "pkg.module:Class"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import BackendUnavailableError
+from .base import Backend
+
+__all__ = ["BackendInfo", "DEFAULT_BACKEND", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
+
+logger = logging.getLogger(__name__)
+
+#: The offline default (see README, "Which backend is the default").
+DEFAULT_BACKEND = "rules"
+
+_REGISTRY: dict[str, str] = {
+    "rules": "keyframeface.backends.rules:RulesBackend",
+}
+_ENTRY_POINTS_LOADED = False
+
+
+def register_backend(name: str, target: str | type[Backend]) -> None:
+    """Register a backend under ``name``: a class or a ``"module:Class"`` path imported on first use."""
+    if not name or not name.replace("-", "_").isidentifier():
+        raise ValueError(f"backend names are identifiers, got {name!r}")
+    if isinstance(target, type):
+        target = f"{target.__module__}:{target.__qualname__}"
+    _REGISTRY[name] = target
+
+
+def _load_entry_points() -> None:
+    global _ENTRY_POINTS_LOADED
+    if _ENTRY_POINTS_LOADED:
+        return
+    _ENTRY_POINTS_LOADED = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="keyframeface.backends"):
+        _REGISTRY.setdefault(ep.name, ep.value)
+
+
+def _names() -> list[str]:
+    _load_entry_points()
+    return sorted(_REGISTRY)
+
+
+def resolve_backend_class(name: str) -> type[Backend]:
+    """Import and return the class registered as ``name``.
+
+    Raises :class:`BackendUnavailableError` listing the valid names when ``name`` is unknown, or saying what is
+    missing when the backend's module cannot be imported.
+    """
+    _load_entry_points()
+    target = _REGISTRY.get(name)
+    if target is None:
+        raise BackendUnavailableError(f"unknown backend {str(name)[:40]!r}; choose one of: {', '.join(_names())}")
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise BackendUnavailableError(f"backend {name!r} cannot be imported: {exc}") from None
+    cls = getattr(module, attr, None)
+    if not (isinstance(cls, type) and issubclass(cls, Backend)):
+        raise BackendUnavailableError(f"backend {name!r} points at {target!r}, which is not a Backend class")
+    return cls
+
+
+def get_backend(name: str | Backend | None = None, **options: Any) -> Backend:
+    """A ready backend instance. ``name=None`` gives the default; an instance is returned as is.
+
+    ``options`` go to the backend's constructor (``model=``, ``base_url=`` ...). Raises
+    :class:`BackendUnavailableError` with the reason when the backend cannot run here.
+    """
+    if isinstance(name, Backend):
+        return name
+    cls = resolve_backend_class(name or DEFAULT_BACKEND)
+    usable, reason = cls.availability()
+    if not usable:
+        raise BackendUnavailableError(f"backend {cls.name!r} is not usable here: {reason}")
+    try:
+        return cls(**options)
+    except TypeError as exc:
+        raise BackendUnavailableError(f"backend {cls.name!r} does not take these options: {exc}") from None
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One row of ``keyframeface backends``."""
+
+    name: str
+    usable: bool
+    reason: str
+    chat: bool
+    default: bool
+
+
+def list_backends() -> list[BackendInfo]:
+    """Every registered backend with whether it is usable here and why not."""
+    rows = []
+    for name in _names():
+        try:
+            cls = resolve_backend_class(name)
+            usable, reason = cls.availability()
+            chat = cls.capabilities.chat
+        except BackendUnavailableError as exc:
+            usable, reason, chat = False, str(exc), False
+        rows.append(BackendInfo(name, usable, reason, chat, name == DEFAULT_BACKEND))
+    return rows

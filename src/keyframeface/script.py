@@ -1,0 +1,563 @@
+"""Scripts, keyframes and animations: the domain objects and their JSON files.
+
+A :class:`Script` is what a user writes (background, emotion, ordered keyframe descriptions, or one free ``text``).
+:class:`Keyframes` is what ``generate`` and ``extract`` produce: the script plus 61 values per keyframe.
+:class:`Animation` is what ``animate`` produces: dense frames at a frame rate.
+
+File formats (stable, versioned, see DESIGN.md): a script is a plain object; keyframes are
+``{"format": "keyframeface.keyframes", "version": 1, "meta": {...}, "background", "emotion", "keyframes": [...]}``;
+animations are ``{"format": "keyframeface.animation", "version": 1, "fps", "channels", "frames", ...}``.
+Every loader validates and names the offending field; every writer is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import rig
+from .errors import FormatError, ScriptError
+from .io.atomic import atomic_write_text
+
+__all__ = [
+    "ANIMATION_FORMAT",
+    "FORMAT_VERSION",
+    "KEYFRAMES_FORMAT",
+    "MAX_DESCRIPTION_CHARS",
+    "MAX_FILE_BYTES",
+    "MAX_KEYFRAMES",
+    "MAX_TEXT_CHARS",
+    "Animation",
+    "Keyframe",
+    "Keyframes",
+    "Script",
+    "load_document",
+    "load_keyframes",
+    "load_script",
+    "read_json_file",
+    "save_json",
+]
+
+KEYFRAMES_FORMAT = "keyframeface.keyframes"
+ANIMATION_FORMAT = "keyframeface.animation"
+FORMAT_VERSION = 1
+
+#: Limits on user input, so a hostile or accidental huge file fails fast with a clear message.
+MAX_KEYFRAMES = 256
+MAX_DESCRIPTION_CHARS = 2_000
+MAX_TEXT_CHARS = 8_000  # background, emotion, free text
+MAX_NAME_CHARS = 200
+MAX_TIME_S = 24 * 3600.0
+MAX_FILE_BYTES = 64 * 1024 * 1024  # keyframes / scripts; dense animations are read by io readers with their own cap
+
+
+# ------------------------------------------------------------------------------------------------ validators
+def _text(value: Any, fieldname: str, *, limit: int, required: bool = False) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise ScriptError(f"expected a string, got {type(value).__name__}", field=fieldname)
+    if len(value) > limit:
+        raise ScriptError(f"is {len(value)} characters long; the limit is {limit}", field=fieldname)
+    if "\x00" in value:
+        raise ScriptError("contains a NUL character", field=fieldname)
+    value = value.strip()
+    if required and not value:
+        raise ScriptError("must not be empty", field=fieldname)
+    return value
+
+
+def _time(value: Any, fieldname: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScriptError(f"expected a number of seconds, got {type(value).__name__}", field=fieldname)
+    t = float(value)
+    if not math.isfinite(t) or t < 0 or t > MAX_TIME_S:
+        raise ScriptError(f"expected seconds in [0, {MAX_TIME_S:g}], got {value!r}", field=fieldname)
+    return t
+
+
+def _values(value: Any, fieldname: str) -> tuple[float, ...] | None:
+    """Validate a {channel: number} mapping (or a 61-list) into 61 floats in CHANNELS order, range-checked."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        if len(value) > 4 * rig.NUM_CHANNELS:
+            raise ScriptError(f"has {len(value)} entries; expected at most the 61 channels", field=fieldname)
+        for name, v in value.items():
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise ScriptError(f"expected a number, got {type(v).__name__}", field=f"{fieldname}.{name}")
+        arr = rig.to_array(value, field=fieldname)
+    elif isinstance(value, (list, tuple, np.ndarray)):
+        if len(value) != rig.NUM_CHANNELS:
+            raise ScriptError(f"expected {rig.NUM_CHANNELS} values, got {len(value)}", field=fieldname)
+        for i, v in enumerate(value):
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
+                raise ScriptError(f"expected a number, got {type(v).__name__}", field=f"{fieldname}[{i}]")
+        arr = np.asarray(value, dtype=np.float32)
+    else:
+        raise ScriptError(f"expected an object of channel: value, got {type(value).__name__}", field=fieldname)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise ScriptError("must be finite numbers (NaN/inf found)", field=f"{fieldname}.{rig.CHANNELS[int(np.argmax(bad))]}")
+    low_bad, high_bad = arr < rig.LOW - 1e-6, arr > rig.HIGH + 1e-6
+    if (low_bad | high_bad).any():
+        i = int(np.argmax(low_bad | high_bad))
+        raise ScriptError(
+            f"{float(arr[i]):g} is outside [{rig.LOW[i]:g}, {rig.HIGH[i]:g}]; clamp it or fix the source",
+            field=f"{fieldname}.{rig.CHANNELS[i]}",
+        )
+    return tuple(float(v) for v in arr)
+
+
+def _mapping(value: Any, fieldname: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ScriptError(f"expected an object, got {type(value).__name__}", field=fieldname)
+    return value
+
+
+# ---------------------------------------------------------------------------------------------- dataclasses
+@dataclass(frozen=True)
+class Keyframe:
+    """One keyframe.
+
+    ``description``: language for this moment (may be empty for extracted keyframes until annotated).
+    ``time_s``: when it happens, seconds from the start, or ``None`` (timing chooses).
+    ``name``: optional label. ``values``: 61 floats in ``rig.CHANNELS`` order, or ``None`` before generation.
+    """
+
+    description: str = ""
+    time_s: float | None = None
+    name: str | None = None
+    values: tuple[float, ...] | None = None
+
+    @property
+    def array(self) -> np.ndarray:
+        """The values as (61,) float32; raises :class:`ScriptError` if the keyframe has none."""
+        if self.values is None:
+            raise ScriptError("this keyframe has no values yet")
+        return np.asarray(self.values, dtype=np.float32)
+
+    def with_values(self, values: np.ndarray | Sequence[float] | Mapping[str, float]) -> Keyframe:
+        """A copy carrying ``values`` (validated: 61 finite numbers within each channel's range)."""
+        if isinstance(values, np.ndarray):
+            values = values.astype(np.float64).tolist()
+        return replace(self, values=_values(values, "values"))
+
+    def to_dict(self, *, digits: int | None = 4) -> dict[str, Any]:
+        d: dict[str, Any] = {}
+        if self.name:
+            d["name"] = self.name
+        d["description"] = self.description
+        d["time_s"] = self.time_s
+        if self.values is not None:
+            d["values"] = rig.to_dict(self.values, digits=digits)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any, *, index: int = 0, require_description: bool = True) -> Keyframe:
+        where = f"keyframes[{index}]"
+        if isinstance(data, str):  # a bare description is accepted
+            data = {"description": data}
+        d = _mapping(data, where)
+        known = {"description", "time_s", "name", "values"}
+        unknown = [k for k in d if k not in known]
+        if unknown:
+            raise ScriptError(
+                f"unknown field {str(unknown[0])[:40]!r}; expected {sorted(known)}", field=where
+            )
+        desc = _text(d.get("description"), f"{where}.description", limit=MAX_DESCRIPTION_CHARS,
+                     required=require_description)
+        name = _text(d.get("name"), f"{where}.name", limit=MAX_NAME_CHARS) or None
+        return cls(
+            description=desc,
+            time_s=_time(d.get("time_s"), f"{where}.time_s"),
+            name=name,
+            values=_values(d.get("values"), f"{where}.values"),
+        )
+
+
+def _keyframe_list(value: Any, *, allow_empty: bool, require_description: bool) -> tuple[Keyframe, ...]:
+    if value is None:
+        value = []
+    if not isinstance(value, list):
+        raise ScriptError(f"expected a list, got {type(value).__name__}", field="keyframes")
+    if len(value) > MAX_KEYFRAMES:
+        raise ScriptError(f"has {len(value)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+    if not value and not allow_empty:
+        raise ScriptError("must list at least one keyframe", field="keyframes")
+    kfs = tuple(
+        Keyframe.from_dict(item, index=i, require_description=require_description) for i, item in enumerate(value)
+    )
+    _check_times(kfs)
+    return kfs
+
+
+def _check_times(keyframes: Sequence[Keyframe]) -> None:
+    last: float | None = None
+    for i, kf in enumerate(keyframes):
+        if kf.time_s is None:
+            continue
+        if last is not None and kf.time_s <= last:
+            raise ScriptError(
+                f"time_s {kf.time_s:g} is not after the previous keyframe's {last:g}; keyframe times must increase",
+                field=f"keyframes[{i}].time_s",
+            )
+        last = kf.time_s
+
+
+@dataclass(frozen=True)
+class Script:
+    """What a user writes: ``background``, ``emotion`` and ordered ``keyframes``, or one free ``text``.
+
+    A script with only ``text`` is planned into keyframes by :func:`keyframeface.plan`.
+    """
+
+    background: str = ""
+    emotion: str = ""
+    keyframes: tuple[Keyframe, ...] = ()
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.keyframes and not self.text:
+            raise ScriptError("a script needs a non-empty 'keyframes' list or a 'text' to plan from")
+        if len(self.keyframes) > MAX_KEYFRAMES:
+            raise ScriptError(f"has {len(self.keyframes)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+        _check_times(self.keyframes)
+
+    @property
+    def needs_planning(self) -> bool:
+        """True when the script is free text only."""
+        return not self.keyframes
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"background": self.background, "emotion": self.emotion}
+        if self.text:
+            d["text"] = self.text
+        d["keyframes"] = [kf.to_dict() for kf in self.keyframes]
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Script:
+        d = _mapping(data, "script")
+        if d.get("format") not in (None, KEYFRAMES_FORMAT):
+            raise ScriptError(f"expected a script or keyframes document, got format {str(d.get('format'))[:60]!r}")
+        known = {"background", "emotion", "keyframes", "text", "format", "version", "meta"}
+        unknown = [k for k in d if k not in known]
+        if unknown:
+            raise ScriptError(f"unknown field {str(unknown[0])[:40]!r}; expected some of {sorted(known - {'format', 'version', 'meta'})}")
+        text = _text(d.get("text"), "text", limit=MAX_TEXT_CHARS) or None
+        kfs = _keyframe_list(d.get("keyframes"), allow_empty=text is not None, require_description=True)
+        return cls(
+            background=_text(d.get("background"), "background", limit=MAX_TEXT_CHARS),
+            emotion=_text(d.get("emotion"), "emotion", limit=MAX_TEXT_CHARS),
+            keyframes=kfs,
+            text=text,
+        )
+
+    @classmethod
+    def from_text(cls, text: str) -> Script:
+        """A script to be planned from one free sentence."""
+        return cls(text=_text(text, "text", limit=MAX_TEXT_CHARS, required=True))
+
+
+@dataclass(frozen=True)
+class Keyframes:
+    """Generated or extracted keyframes: the script fields plus 61 values per keyframe.
+
+    ``keyframes[i].values`` is ``None`` only for a keyframe whose generation failed (see
+    :class:`keyframeface.errors.GenerationError`); :meth:`array` requires all of them.
+    ``meta`` records how the file was made (backend, model, package version, options, seed, created).
+    """
+
+    keyframes: tuple[Keyframe, ...]
+    background: str = ""
+    emotion: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.keyframes) > MAX_KEYFRAMES:
+            raise ScriptError(f"has {len(self.keyframes)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+        _check_times(self.keyframes)
+
+    def __len__(self) -> int:
+        return len(self.keyframes)
+
+    @property
+    def missing(self) -> list[int]:
+        """Indices of keyframes without values."""
+        return [i for i, kf in enumerate(self.keyframes) if kf.values is None]
+
+    def array(self) -> np.ndarray:
+        """All values as (K, 61) float32; raises :class:`ScriptError` if any keyframe lacks values."""
+        if self.missing:
+            raise ScriptError(f"keyframes {self.missing} have no values (generation failed for them)")
+        if not self.keyframes:
+            return np.zeros((0, rig.NUM_CHANNELS), dtype=np.float32)
+        return np.stack([kf.array for kf in self.keyframes]).astype(np.float32)
+
+    def times(self) -> list[float | None]:
+        return [kf.time_s for kf in self.keyframes]
+
+    def script(self) -> Script:
+        """The script these keyframes answer (values dropped)."""
+        return Script(
+            background=self.background,
+            emotion=self.emotion,
+            keyframes=tuple(replace(kf, values=None) for kf in self.keyframes),
+        )
+
+    def to_dict(self, *, digits: int | None = 4) -> dict[str, Any]:
+        return {
+            "format": KEYFRAMES_FORMAT,
+            "version": FORMAT_VERSION,
+            "meta": dict(self.meta),
+            "background": self.background,
+            "emotion": self.emotion,
+            "keyframes": [kf.to_dict(digits=digits) for kf in self.keyframes],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Keyframes:
+        d = _mapping(data, "keyframes document")
+        if d.get("format") != KEYFRAMES_FORMAT:
+            raise ScriptError(f"expected format {KEYFRAMES_FORMAT!r}, got {str(d.get('format'))[:60]!r}")
+        if d.get("version") != FORMAT_VERSION:
+            raise ScriptError(f"unsupported version {d.get('version')!r}; this keyframeface reads version {FORMAT_VERSION}")
+        meta = d.get("meta") or {}
+        _mapping(meta, "meta")
+        return cls(
+            keyframes=_keyframe_list(d.get("keyframes"), allow_empty=True, require_description=False),
+            background=_text(d.get("background"), "background", limit=MAX_TEXT_CHARS),
+            emotion=_text(d.get("emotion"), "emotion", limit=MAX_TEXT_CHARS),
+            meta=dict(meta),
+        )
+
+    @classmethod
+    def from_array(
+        cls,
+        values: np.ndarray,
+        *,
+        times_s: Sequence[float | None] | None = None,
+        descriptions: Sequence[str] | None = None,
+        background: str = "",
+        emotion: str = "",
+        meta: Mapping[str, Any] | None = None,
+    ) -> Keyframes:
+        """Build from (K, 61) values (validated) with optional times and descriptions."""
+        arr = np.asarray(values, dtype=np.float32)
+        if arr.ndim != 2 or arr.shape[1] != rig.NUM_CHANNELS:
+            raise ScriptError(f"expected values of shape (K, {rig.NUM_CHANNELS}), got {arr.shape}")
+        k = arr.shape[0]
+        times = list(times_s) if times_s is not None else [None] * k
+        descs = list(descriptions) if descriptions is not None else [""] * k
+        if len(times) != k or len(descs) != k:
+            raise ScriptError(f"got {k} value rows, {len(times)} times and {len(descs)} descriptions")
+        kfs = tuple(
+            Keyframe(description=descs[i], time_s=_time(times[i], f"keyframes[{i}].time_s")).with_values(arr[i])
+            for i in range(k)
+        )
+        return cls(keyframes=kfs, background=background, emotion=emotion, meta=dict(meta or {}))
+
+
+@dataclass(frozen=True, eq=False)
+class Animation:
+    """Dense animation.
+
+    ``frames``: (T, 61) float32 in ``rig.CHANNELS`` order. ``fps``: frames per second (> 0, non-integer allowed).
+    ``times_s``: (T,) float64 seconds of each frame, or ``None`` for ``arange(T) / fps`` (captures keep their own,
+    including gaps and the take's start time). ``valid``: (T,) bool, False on tracking-loss frames, or ``None`` (all
+    valid). ``keyframes``: the keyframes it was made from, if any. ``meta``: how it was made.
+    """
+
+    frames: np.ndarray
+    fps: float = 60.0
+    times_s: np.ndarray | None = None
+    valid: np.ndarray | None = None
+    keyframes: Keyframes | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        frames = np.asarray(self.frames, dtype=np.float32)
+        if frames.ndim != 2 or frames.shape[1] != rig.NUM_CHANNELS:
+            raise ScriptError(f"frames must have shape (T, {rig.NUM_CHANNELS}), got {frames.shape}")
+        if not (isinstance(self.fps, (int, float)) and math.isfinite(self.fps) and 0 < self.fps <= 1000):
+            raise ScriptError(f"fps must be a number in (0, 1000], got {self.fps!r}", field="fps")
+        object.__setattr__(self, "frames", frames)
+        object.__setattr__(self, "fps", float(self.fps))
+        if self.times_s is not None:
+            times = np.asarray(self.times_s, dtype=np.float64)
+            if times.shape != (frames.shape[0],):
+                raise ScriptError(f"times_s must have shape ({frames.shape[0]},), got {times.shape}")
+            object.__setattr__(self, "times_s", times)
+        if self.valid is not None:
+            valid = np.asarray(self.valid, dtype=bool)
+            if valid.shape != (frames.shape[0],):
+                raise ScriptError(f"valid must have shape ({frames.shape[0]},), got {valid.shape}")
+            object.__setattr__(self, "valid", valid)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return rig.CHANNELS
+
+    @property
+    def num_frames(self) -> int:
+        return int(self.frames.shape[0])
+
+    def frame_times(self) -> np.ndarray:
+        """(T,) float64 seconds of every frame."""
+        if self.times_s is not None:
+            return self.times_s
+        return np.arange(self.num_frames, dtype=np.float64) / self.fps
+
+    @property
+    def duration_s(self) -> float:
+        t = self.frame_times()
+        return float(t[-1] - t[0]) if t.size else 0.0
+
+    def to_dict(self, *, digits: int | None = 5) -> dict[str, Any]:
+        frames = self.frames.astype(np.float64)
+        if digits is not None:
+            frames = np.round(frames, digits) + 0.0
+        d: dict[str, Any] = {
+            "format": ANIMATION_FORMAT,
+            "version": FORMAT_VERSION,
+            "fps": self.fps,
+            "channels": list(rig.CHANNELS),
+            "frames": frames.tolist(),
+        }
+        if self.times_s is not None:
+            d["times_s"] = [round(float(t), 6) for t in self.times_s]
+        if self.valid is not None:
+            d["valid"] = [bool(v) for v in self.valid]
+        d["keyframes"] = self.keyframes.to_dict()["keyframes"] if self.keyframes is not None else []
+        d["background"] = self.keyframes.background if self.keyframes is not None else ""
+        d["emotion"] = self.keyframes.emotion if self.keyframes is not None else ""
+        d["meta"] = dict(self.meta)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Animation:
+        d = _mapping(data, "animation document")
+        if d.get("format") != ANIMATION_FORMAT:
+            raise ScriptError(f"expected format {ANIMATION_FORMAT!r}, got {str(d.get('format'))[:60]!r}")
+        if d.get("version") != FORMAT_VERSION:
+            raise ScriptError(f"unsupported version {d.get('version')!r}; this keyframeface reads version {FORMAT_VERSION}")
+        channels = d.get("channels")
+        if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+            raise ScriptError("expected a list of channel names", field="channels")
+        names = [rig.canonical_name(c, field="channels") for c in channels]
+        if len(set(names)) != len(names):
+            raise ScriptError("a channel is listed twice", field="channels")
+        raw = d.get("frames")
+        if not isinstance(raw, list):
+            raise ScriptError("expected a list of frames", field="frames")
+        try:
+            arr = np.asarray(raw, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ScriptError(f"frames must be rows of numbers ({exc})", field="frames") from None
+        if arr.size == 0:
+            arr = arr.reshape(0, len(names))
+        if arr.ndim != 2 or arr.shape[1] != len(names):
+            raise ScriptError(f"expected rows of {len(names)} numbers, got shape {arr.shape}", field="frames")
+        if not np.isfinite(arr).all():
+            raise ScriptError("contains NaN or inf", field="frames")
+        frames = np.zeros((arr.shape[0], rig.NUM_CHANNELS), dtype=np.float32)
+        for j, name in enumerate(names):
+            frames[:, rig.CHANNEL_INDEX[name]] = arr[:, j]
+        kfs = None
+        if d.get("keyframes"):
+            kfs = Keyframes(
+                keyframes=_keyframe_list(d["keyframes"], allow_empty=True, require_description=False),
+                background=_text(d.get("background"), "background", limit=MAX_TEXT_CHARS),
+                emotion=_text(d.get("emotion"), "emotion", limit=MAX_TEXT_CHARS),
+            )
+        fps = d.get("fps")
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)):
+            raise ScriptError("expected a number", field="fps")
+        return cls(
+            frames=frames,
+            fps=float(fps),
+            times_s=np.asarray(d["times_s"], dtype=np.float64) if d.get("times_s") is not None else None,
+            valid=np.asarray(d["valid"], dtype=bool) if d.get("valid") is not None else None,
+            keyframes=kfs,
+            meta=dict(_mapping(d.get("meta") or {}, "meta")),
+        )
+
+
+# ------------------------------------------------------------------------------------------------- file I/O
+def _reject_constant(name: str) -> Any:
+    raise FormatError(f"JSON contains {name}, which is not a number; use finite numbers")
+
+
+def read_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Read a JSON (or, with PyYAML installed, YAML) file with a size cap; NaN/Infinity are rejected."""
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise FormatError(f"cannot read {p}: {exc.strerror or exc}") from None
+    if size > max_bytes:
+        raise FormatError(f"{p} is {size} bytes; the limit is {max_bytes} bytes")
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise FormatError(f"cannot read {p}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormatError(f"{p} is not UTF-8 text") from None
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            raise FormatError("reading YAML needs PyYAML: pip install 'keyframeface[yaml]'") from None
+        try:
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise FormatError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except RecursionError:
+        raise FormatError(f"{p} nests too deeply to be a keyframeface file") from None
+
+
+def load_document(path: str | os.PathLike[str]) -> Script | Keyframes | Animation:
+    """Load any keyframeface JSON/YAML file, dispatching on its ``format`` field (none = a script)."""
+    data = read_json_file(path)
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt == KEYFRAMES_FORMAT:
+        return Keyframes.from_dict(data)
+    if fmt == ANIMATION_FORMAT:
+        return Animation.from_dict(data)
+    return Script.from_dict(data)
+
+
+def load_script(path: str | os.PathLike[str]) -> Script:
+    """Load a script file (a keyframes file is accepted too: its descriptions and times are used)."""
+    data = read_json_file(path)
+    if isinstance(data, dict) and data.get("format") == KEYFRAMES_FORMAT:
+        return Keyframes.from_dict(data).script()
+    return Script.from_dict(data)
+
+
+def load_keyframes(path: str | os.PathLike[str]) -> Keyframes:
+    """Load a keyframes file (format ``keyframeface.keyframes``)."""
+    return Keyframes.from_dict(read_json_file(path))
+
+
+def save_json(obj: Script | Keyframes | Animation | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Write a domain object (or a plain mapping) as pretty UTF-8 JSON, atomically."""
+    data = obj if isinstance(obj, Mapping) else obj.to_dict()
+    text = json.dumps(data, ensure_ascii=False, indent=1 if not isinstance(obj, Animation) else None, allow_nan=False)
+    atomic_write_text(path, text + "\n")

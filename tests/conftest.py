@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests that need ../shared skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keyframeface.shared_data import shared_dir
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    path = shared_dir()
+    if path is None:
+        pytest.skip("shared data folder not found (set KEYFRAMEFACE_SHARED or place ../shared beside the repo)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def release_dir(shared: Path) -> Path:
+    path = shared / "reference" / "keyframeface-release"
+    if not path.is_dir():
+        pytest.skip(f"release fixture not found at {path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def realdata_dir(shared: Path) -> Path:
+    path = shared / "realdata"
+    if not path.is_dir():
+        pytest.skip(f"real captures not found at {path}")
+    return path
