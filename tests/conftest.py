@@ -31,3 +31,18 @@ def realdata_dir(shared: Path) -> Path:
     if not path.is_dir():
         pytest.skip(f"real captures not found at {path}")
     return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--runslow", action="store_true", help="also run tests marked slow (CI sets KEYFRAMEFACE_RUN_SLOW=1)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import os
+
+    if config.getoption("--runslow") or os.environ.get("KEYFRAMEFACE_RUN_SLOW") == "1":
+        return
+    skip = pytest.mark.skip(reason="slow: run with --runslow or KEYFRAMEFACE_RUN_SLOW=1 (CI does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

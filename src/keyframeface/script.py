@@ -68,6 +68,10 @@ def _text(value: Any, fieldname: str, *, limit: int, required: bool = False) -> 
         raise ScriptError(f"is {len(value)} characters long; the limit is {limit}", field=fieldname)
     if "\x00" in value:
         raise ScriptError("contains a NUL character", field=fieldname)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate (e.g. "\ud800" in JSON) could never be written back out
+        raise ScriptError("contains an unpaired UTF-16 surrogate; use valid Unicode text", field=fieldname) from None
     value = value.strip()
     if required and not value:
         raise ScriptError("must not be empty", field=fieldname)
@@ -79,10 +83,20 @@ def _time(value: Any, fieldname: str) -> float | None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ScriptError(f"expected a number of seconds, got {type(value).__name__}", field=fieldname)
-    t = float(value)
+    try:
+        t = float(value)
+    except OverflowError:  # an integer too large for a float
+        raise ScriptError(f"expected seconds in [0, {MAX_TIME_S:g}], got a larger number", field=fieldname) from None
     if not math.isfinite(t) or t < 0 or t > MAX_TIME_S:
         raise ScriptError(f"expected seconds in [0, {MAX_TIME_S:g}], got {value!r}", field=fieldname)
     return t
+
+
+def _refuse_huge(v: Any, fieldname: str) -> None:
+    """Finite numbers beyond float32 would overflow on conversion (10**400 even beyond float): out of range."""
+    if v == v and abs(v) != math.inf and abs(v) > 1e30:
+        raise ScriptError("a number above 1e30 in magnitude is outside every channel's range; fix the source",
+                          field=fieldname)
 
 
 def _values(value: Any, fieldname: str) -> tuple[float, ...] | None:
@@ -95,6 +109,7 @@ def _values(value: Any, fieldname: str) -> tuple[float, ...] | None:
         for name, v in value.items():
             if isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise ScriptError(f"expected a number, got {type(v).__name__}", field=f"{fieldname}.{name}")
+            _refuse_huge(v, f"{fieldname}.{name}")
         arr = rig.to_array(value, field=fieldname)
     elif isinstance(value, (list, tuple, np.ndarray)):
         if len(value) != rig.NUM_CHANNELS:
@@ -102,6 +117,7 @@ def _values(value: Any, fieldname: str) -> tuple[float, ...] | None:
         for i, v in enumerate(value):
             if isinstance(v, bool) or not isinstance(v, (int, float, np.floating, np.integer)):
                 raise ScriptError(f"expected a number, got {type(v).__name__}", field=f"{fieldname}[{i}]")
+            _refuse_huge(v, f"{fieldname}[{i}]")
         arr = np.asarray(value, dtype=np.float32)
     else:
         raise ScriptError(f"expected an object of channel: value, got {type(value).__name__}", field=fieldname)
@@ -116,6 +132,43 @@ def _values(value: Any, fieldname: str) -> tuple[float, ...] | None:
             field=f"{fieldname}.{rig.CHANNELS[i]}",
         )
     return tuple(float(v) for v in arr)
+
+
+def _number_list(value: Any, fieldname: str) -> np.ndarray | None:
+    """A JSON list of finite numbers -> float64 array (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(
+        not isinstance(v, bool) and isinstance(v, (int, float)) for v in value
+    ):
+        raise ScriptError("expected a list of numbers", field=fieldname)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except OverflowError:  # an integer too large for a float
+        raise ScriptError("contains a number too large to be seconds", field=fieldname) from None
+    if not np.isfinite(arr).all():
+        raise ScriptError("contains NaN or inf", field=fieldname)
+    return arr
+
+
+def _bool_list(value: Any, fieldname: str) -> np.ndarray | None:
+    """A JSON list of true/false -> bool array (``None`` stays ``None``)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, bool) for v in value):
+        raise ScriptError("expected a list of true/false", field=fieldname)
+    return np.asarray(value, dtype=bool)
+
+
+def _meta(value: Any) -> dict[str, Any]:
+    """``meta`` as a dict that can be written back: JSON data, finite numbers, valid Unicode."""
+    meta = dict(_mapping(value or {}, "meta"))
+    try:
+        json.dumps(meta, allow_nan=False, ensure_ascii=False).encode("utf-8")
+    except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+        raise ScriptError(f"must hold plain JSON data (finite numbers, valid text): {str(exc)[:80]}",
+                          field="meta") from None
+    return meta
 
 
 def _mapping(value: Any, fieldname: str) -> Mapping[str, Any]:
@@ -332,8 +385,7 @@ class Keyframes:
             raise ScriptError(f"expected format {KEYFRAMES_FORMAT!r}, got {str(d.get('format'))[:60]!r}")
         if d.get("version") != FORMAT_VERSION:
             raise ScriptError(f"unsupported version {d.get('version')!r}; this keyframeface reads version {FORMAT_VERSION}")
-        meta = d.get("meta") or {}
-        _mapping(meta, "meta")
+        meta = _meta(d.get("meta"))
         return cls(
             keyframes=_keyframe_list(d.get("keyframes"), allow_empty=True, require_description=False),
             background=_text(d.get("background"), "background", limit=MAX_TEXT_CHARS),
@@ -462,7 +514,7 @@ class Animation:
             raise ScriptError("expected a list of frames", field="frames")
         try:
             arr = np.asarray(raw, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, OverflowError) as exc:
             raise ScriptError(f"frames must be rows of numbers ({exc})", field="frames") from None
         if arr.size == 0:
             arr = arr.reshape(0, len(names))
@@ -470,6 +522,8 @@ class Animation:
             raise ScriptError(f"expected rows of {len(names)} numbers, got shape {arr.shape}", field="frames")
         if not np.isfinite(arr).all():
             raise ScriptError("contains NaN or inf", field="frames")
+        if arr.size and np.abs(arr).max() > 1e30:  # would overflow float32 to inf
+            raise ScriptError("contains values far outside every channel's range [-1, 1]", field="frames")
         frames = np.zeros((arr.shape[0], rig.NUM_CHANNELS), dtype=np.float32)
         for j, name in enumerate(names):
             frames[:, rig.CHANNEL_INDEX[name]] = arr[:, j]
@@ -483,13 +537,15 @@ class Animation:
         fps = d.get("fps")
         if isinstance(fps, bool) or not isinstance(fps, (int, float)):
             raise ScriptError("expected a number", field="fps")
+        if not 0 < fps <= 1000:  # compared before float(): an integer like 10**400 cannot become a float
+            raise ScriptError("fps must be a number in (0, 1000]", field="fps")
         return cls(
             frames=frames,
             fps=float(fps),
-            times_s=np.asarray(d["times_s"], dtype=np.float64) if d.get("times_s") is not None else None,
-            valid=np.asarray(d["valid"], dtype=bool) if d.get("valid") is not None else None,
+            times_s=_number_list(d.get("times_s"), "times_s"),
+            valid=_bool_list(d.get("valid"), "valid"),
             keyframes=kfs,
-            meta=dict(_mapping(d.get("meta") or {}, "meta")),
+            meta=_meta(d.get("meta")),
         )
 
 
@@ -524,10 +580,18 @@ def read_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BY
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise FormatError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from None
+        except (ValueError, OverflowError) as exc:  # PyYAML's constructors: bad dates, !!float tags, huge ints
+            raise FormatError(f"{p} is not valid YAML: {str(exc)[:100]}") from None
+        except RecursionError:
+            raise FormatError(f"{p} nests too deeply to be a keyframeface file") from None
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise FormatError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except FormatError:  # NaN / Infinity, refused by _reject_constant (FormatError is a ValueError too)
+        raise
+    except ValueError:  # an integer with more digits than Python converts (sys.get_int_max_str_digits)
+        raise FormatError(f"{p} holds a number with too many digits to be a keyframeface value") from None
     except RecursionError:
         raise FormatError(f"{p} nests too deeply to be a keyframeface file") from None
 

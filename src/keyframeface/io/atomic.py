@@ -42,11 +42,23 @@ def _atomic_open(path: Path, mode: str, newline: str | None) -> Iterator[IO[Any]
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp creates 0600 files; give the result the permissions a normal open() would (umask applied).
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _read_umask() -> int:
+    # Read once at import: os.umask is process-wide, so toggling it later could race with other threads.
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def atomic_write_text(path: str | os.PathLike[str], text: str, *, newline: str | None = None) -> None:
