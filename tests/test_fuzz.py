@@ -402,8 +402,9 @@ def test_pathological_answers_finish_quickly(name: str) -> None:
             start = time.perf_counter()
             check_parsed(expect_ours(parse_values, text, policy=policy, representation=representation))
             elapsed = time.perf_counter() - start
-            # Linear scanning handles 200k characters in well under a second; quadratic behaviour takes minutes.
-            assert elapsed < 3.0, f"{name}: {elapsed:.2f} s ({policy}, {representation})"
+            # A hang guard, not a speed check (speed is measured in benchmarks): linear scanning takes well under a
+            # second even on a loaded CI machine, while quadratic behaviour on 200k characters takes many minutes.
+            assert elapsed < 60.0, f"{name}: {elapsed:.2f} s ({policy}, {representation})"
 
 
 @FAST
@@ -514,7 +515,8 @@ def test_special_files(fuzz_dir: Path, name: str) -> None:
     for suffix in (".json", ".yaml", ".jsonl"):
         start = time.perf_counter()
         load_file_all_ways(fuzz_dir, SPECIAL_FILES[name], suffix)
-        assert time.perf_counter() - start < 10.0, f"{name}{suffix} took too long"
+        # A hang guard, not a speed check: a pathological file must not take minutes.
+        assert time.perf_counter() - start < 60.0, f"{name}{suffix} took too long"
 
 
 def test_missing_and_directory_paths(fuzz_dir: Path) -> None:

@@ -7,14 +7,15 @@ The public API (each a stage of the pipeline; see DESIGN.md)::
     anim = keyframeface.animate(keys)               # Animation: dense curves
     keyframeface.export(anim, "out/take.csv")       # Live Link Face CSV, glTF, JSON, npz
 
-Importing the package is cheap: heavy stages are imported on first use.
+Importing the package is cheap: the stages need only numpy; heavy backends are imported on first use.
+The stage functions are bound here eagerly on purpose: a lazily imported subpackage ``keyframeface.animate`` would
+otherwise shadow the function ``keyframeface.animate``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from ._version import __version__
+from .animate import animate
 from .errors import (
     BackendError,
     BackendUnavailableError,
@@ -24,14 +25,13 @@ from .errors import (
     ModelOutputError,
     ScriptError,
 )
-from .script import Animation, Keyframe, Keyframes, Script, load_keyframes, load_script
+from .extract import extract
 
-if TYPE_CHECKING:
-    from .animate import animate
-    from .extract import extract
-    from .generate import generate
-    from .io.registry import export
-    from .plan import plan
+# Stage functions (after the classes they use). Each rebinds the name its module's import put on the package.
+from .generate import generate
+from .io.registry import export
+from .plan import plan
+from .script import Animation, Keyframe, Keyframes, Script, load_keyframes, load_script
 
 __all__ = [
     "Animation",
@@ -55,19 +55,3 @@ __all__ = [
     "plan",
 ]
 
-_LAZY = {
-    "generate": ("keyframeface.generate", "generate"),
-    "animate": ("keyframeface.animate", "animate"),
-    "extract": ("keyframeface.extract", "extract"),
-    "export": ("keyframeface.io.registry", "export"),
-    "plan": ("keyframeface.plan", "plan"),
-}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
-    raise AttributeError(f"module 'keyframeface' has no attribute {name!r}")

@@ -32,9 +32,11 @@ class Capabilities:
 
     ``seed``: honours :attr:`GenerationOptions.seed`. ``structured``: can constrain output to valid JSON.
     ``concurrent``: safe to call from several threads at once. ``explains``: returns an explanation.
+    ``batch``: chat backends that implement :meth:`Backend.complete_batch` (all keyframes in one call).
     """
 
     chat: bool = False
+    batch: bool = False
     seed: bool = False
     structured: bool = False
     concurrent: bool = False
@@ -91,6 +93,13 @@ class Backend:
         Raise :class:`~keyframeface.errors.BackendError` (``transient=True`` for retryable failures).
         """
         raise NotImplementedError(f"backend {self.name!r} is not a chat backend")
+
+    def complete_batch(self, conversations: Sequence[Sequence[Message]], *, options: GenerationOptions) -> list[str]:
+        """Chat backends with ``capabilities.batch``: one answer per conversation, in order.
+
+        The default calls :meth:`complete` for each conversation in turn.
+        """
+        return [self.complete(messages, options=options) for messages in conversations]
 
     def generate_values(
         self,

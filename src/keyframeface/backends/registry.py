@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import BackendUnavailableError
 from .base import Backend
 
-__all__ = ["BackendInfo", "DEFAULT_BACKEND", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
+__all__ = ["DEFAULT_BACKEND", "BackendInfo", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +23,9 @@ DEFAULT_BACKEND = "rules"
 
 _REGISTRY: dict[str, str] = {
     "rules": "keyframeface.backends.rules:RulesBackend",
+    "llama": "keyframeface.backends.llama:LlamaBackend",
+    "openai": "keyframeface.backends.openai:OpenAIBackend",
+    "hf": "keyframeface.backends.hf:HFBackend",
 }
 _ENTRY_POINTS_LOADED = False
 

@@ -1,0 +1,300 @@
+"""Generation orchestration: Script -> Keyframes through any backend.
+
+This is the only place that knows how a keyframe is produced: it builds release-format prompts
+(:mod:`keyframeface.prompt`), calls the backend, parses and validates the answer, retries transient failures with
+backoff, re-asks once with the error when an answer is invalid (the repair pass), fans keyframes out in parallel for
+chat backends, and keeps partial results when some keyframes fail for good.
+
+Eye rotations: by default (``sync_eyes=True``) every generated keyframe's eye yaw/pitch are recomputed from its
+eyeLook channels in the capture convention of :mod:`keyframeface.rig` (pitch positive = looking down), so what
+keyframeface writes is always self-consistent whatever convention a model learnt.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import numpy as np
+
+from . import rig
+from ._version import __version__
+from .backends.base import Backend, GenerationOptions
+from .backends.registry import get_backend
+from .errors import BackendError, GenerationError, KeyframeFaceError, ModelOutputError, ScriptError
+from .script import Keyframes, Script
+
+__all__ = ["GenerateSettings", "generate"]
+
+logger = logging.getLogger(__name__)
+
+#: Called after each finished keyframe with (done, total).
+ProgressCallback = Callable[[int, int], None]
+
+_REPAIR_INSTRUCTION = (
+    "Your previous answer could not be used: {error}. Answer again with strict JSON only, in the form "
+    '{{"{key}":{{...}}}} with all 61 parameters as numbers (blendshapes in [0,1], head/eye pose in [-1,1]).'
+)
+
+
+@dataclass(frozen=True)
+class GenerateSettings:
+    """Orchestration settings recorded in the output's ``meta.options``."""
+
+    concurrency: int = 4
+    retries: int = 2
+    repair_attempts: int = 1
+    policy: str = "strict"
+    representation: str = "json"
+    sync_eyes: bool = True
+    backoff_s: float = 0.5
+
+
+def generate(
+    script: Script,
+    *,
+    backend: str | Backend | None = None,
+    seed: int | None = None,
+    temperature: float = 0.0,
+    timeout_s: float = 120.0,
+    concurrency: int = 4,
+    retries: int = 2,
+    repair_attempts: int = 1,
+    policy: str = "strict",
+    representation: str = "json",
+    sync_eyes: bool = True,
+    explain: bool = False,
+    backend_options: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+    cancel: threading.Event | None = None,
+) -> Keyframes:
+    """Generate 61 values for every keyframe of ``script``.
+
+    ``backend``: a registered name (default: the offline default), or a ready :class:`Backend`.
+    ``policy``: ``"strict"`` (invalid model answers fail, then the repair pass re-asks) or ``"repair"`` (missing
+    channels become 0 and out-of-range values are clamped, with warnings). ``concurrency`` bounds parallel requests
+    for chat backends that allow it. ``retries``: extra attempts on transient backend errors (exponential backoff).
+    ``cancel``: set it from another thread to stop scheduling further requests.
+
+    Returns :class:`Keyframes` whose ``meta`` records backend, model, package version, options, seed and time.
+    Raises :class:`GenerationError` when some keyframes fail for good: ``error.partial`` holds every keyframe that
+    succeeded (failed ones without values) and ``error.failed`` maps their indices to the causes.
+    """
+    if not isinstance(script, Script):
+        raise ScriptError(f"generate() takes a Script, got {type(script).__name__}; use Script.from_dict or load_script")
+    if script.needs_planning:
+        from .plan import plan  # imported lazily: planning is optional
+
+        script = plan(script.text or "", backend=backend if isinstance(backend, str) else None, seed=seed)
+    if policy not in ("strict", "repair"):
+        raise ScriptError(f"policy must be 'strict' or 'repair', got {policy!r}")
+    if concurrency < 1 or retries < 0 or repair_attempts < 0:
+        raise ScriptError("concurrency must be >= 1 and retries / repair_attempts >= 0")
+
+    engine = get_backend(backend, **dict(backend_options or {}))
+    settings = GenerateSettings(concurrency, retries, repair_attempts, policy, representation, sync_eyes)
+    options = GenerationOptions(
+        seed=seed, temperature=temperature, timeout_s=timeout_s, representation=representation
+    )
+    total = len(script.keyframes)
+    results: dict[int, np.ndarray] = {}
+    explanations: dict[int, Any] = {}
+    warnings_by_kf: dict[int, list[str]] = {}
+    failed: dict[int, Exception] = {}
+    done = 0
+
+    def finished() -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, total)
+
+    if engine.capabilities.chat:
+        workers = min(settings.concurrency, total) if engine.capabilities.concurrent else 1
+        lock = threading.Lock()
+
+        first_texts: dict[int, str] = {}
+        if engine.capabilities.batch and total > 1 and not (cancel is not None and cancel.is_set()):
+            # One batched call for every keyframe; invalid answers then go through the per-keyframe repair pass.
+            from . import prompt
+
+            conversations = [prompt.build_messages(script, i, representation=representation) for i in range(total)]
+            try:
+                texts = _with_retries(
+                    lambda: engine.complete_batch(conversations, options=options),
+                    retries=settings.retries,
+                    backoff_s=settings.backoff_s,
+                    cancel=cancel,
+                )
+                first_texts = {i: str(t) for i, t in enumerate(texts)}
+            except BackendError as exc:
+                logger.warning("batched generation failed (%s); falling back to one request per keyframe", exc)
+
+        def run_one(i: int) -> None:
+            if cancel is not None and cancel.is_set():
+                with lock:
+                    failed[i] = GenerationError("cancelled before it started")
+                return
+            try:
+                values, warns = _chat_keyframe(engine, script, i, options, settings, cancel, first_texts.get(i))
+                with lock:
+                    results[i] = values
+                    if warns:
+                        warnings_by_kf[i] = warns
+            except KeyframeFaceError as exc:
+                with lock:
+                    failed[i] = exc
+            finally:
+                with lock:
+                    finished()
+
+        if workers <= 1:
+            for i in range(total):
+                run_one(i)
+        else:
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keyframeface-gen") as pool:
+                list(pool.map(run_one, range(total)))
+    else:
+        previous: np.ndarray | None = None
+        for i in range(total):
+            if cancel is not None and cancel.is_set():
+                failed[i] = GenerationError("cancelled before it started")
+                finished()
+                continue
+            try:
+                result = _with_retries(
+                    lambda i=i, prev=previous: engine.generate_values(script, i, previous=prev, options=options),
+                    retries=settings.retries,
+                    backoff_s=settings.backoff_s,
+                    cancel=cancel,
+                )
+                values = _finish_values(result.values, settings)
+                results[i] = values
+                previous = values
+                if explain and result.explanation is not None:
+                    explanations[i] = list(result.explanation)
+            except KeyframeFaceError as exc:
+                failed[i] = exc
+                previous = None
+            finished()
+
+    keyframes = tuple(
+        kf.with_values(results[i]) if i in results else kf for i, kf in enumerate(script.keyframes)
+    )
+    meta: dict[str, Any] = {
+        **engine.describe(),
+        "backend": engine.name,
+        "package": "keyframeface",
+        "package_version": __version__,
+        "options": {**asdict(settings), "temperature": temperature, "timeout_s": timeout_s},
+        "seed": seed,
+        "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "eye_convention": "capture (pitch positive = looking down)" if sync_eyes else "as generated",
+    }
+    if warnings_by_kf:
+        meta["warnings"] = {str(i): w for i, w in sorted(warnings_by_kf.items())}
+    if explain and explanations:
+        meta["explanations"] = {str(i): e for i, e in sorted(explanations.items())}
+    out = Keyframes(keyframes=keyframes, background=script.background, emotion=script.emotion, meta=meta)
+    if failed:
+        names = ", ".join(f"keyframe {i + 1} ({_short(failed[i])})" for i in sorted(failed))
+        raise GenerationError(
+            f"{len(failed)} of {total} keyframes failed: {names}; the other {total - len(failed)} were kept",
+            partial=out,
+            failed=failed,
+        )
+    return out
+
+
+def _short(exc: Exception) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text[:160]
+
+
+def _finish_values(values: np.ndarray, settings: GenerateSettings) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float32).reshape(-1)
+    if arr.shape != (rig.NUM_CHANNELS,):
+        raise ModelOutputError(f"backend returned {arr.shape[0]} values, expected {rig.NUM_CHANNELS}")
+    if not np.isfinite(arr).all():
+        raise ModelOutputError("backend returned NaN or inf")
+    arr, clamped = rig.clamp(arr)
+    if clamped:
+        logger.warning("clamped %d out-of-range values: %s", len(clamped), ", ".join(c.channel for c in clamped[:8]))
+    if settings.sync_eyes:
+        arr = rig.sync_eye_rotations(arr)
+    return arr
+
+
+def _with_retries(
+    call: Callable[[], Any], *, retries: int, backoff_s: float, cancel: threading.Event | None
+) -> Any:
+    """Run ``call``, retrying :class:`BackendError` with ``transient=True`` up to ``retries`` times."""
+    attempt = 0
+    while True:
+        try:
+            return call()
+        except BackendError as exc:
+            if not exc.transient or attempt >= retries or (cancel is not None and cancel.is_set()):
+                raise
+            delay = backoff_s * (2**attempt) * (1.0 + 0.25 * random.random())  # jitter spreads retries
+            logger.warning("transient backend error (%s); retry %d/%d in %.1f s", exc, attempt + 1, retries, delay)
+            if cancel is not None:
+                if cancel.wait(delay):
+                    raise
+            else:
+                time.sleep(delay)
+            attempt += 1
+
+
+def _chat_keyframe(
+    engine: Backend,
+    script: Script,
+    index: int,
+    options: GenerationOptions,
+    settings: GenerateSettings,
+    cancel: threading.Event | None,
+    first_text: str | None = None,
+) -> tuple[np.ndarray, list[str]]:
+    """One keyframe through a chat backend: prompt, call (with retries), parse, repair pass.
+
+    ``first_text``: an answer already obtained (from a batched call) to parse before asking again.
+    """
+    from . import prompt
+
+    messages: list[dict[str, str]] = [dict(m) for m in prompt.build_messages(script, index, representation=settings.representation)]
+    last_error: ModelOutputError | None = None
+    for attempt in range(settings.repair_attempts + 1):
+        if attempt == 0 and first_text is not None:
+            text = first_text
+        else:
+            text = _with_retries(
+                lambda msgs=tuple(messages): engine.complete(msgs, options=options),
+                retries=settings.retries,
+                backoff_s=settings.backoff_s,
+                cancel=cancel,
+            )
+        try:
+            parsed = prompt.parse_values(
+                text, policy=settings.policy, index=index, representation=settings.representation
+            )
+        except ModelOutputError as exc:
+            last_error = exc
+            logger.info("keyframe %d: invalid answer (attempt %d): %s", index + 1, attempt + 1, exc)
+            key = prompt.answer_key(index + 1)
+            messages = [
+                *messages[:2],
+                {"role": "assistant", "content": str(text)[:4000]},
+                {"role": "user", "content": _REPAIR_INSTRUCTION.format(error=_short(exc), key=key)},
+            ]
+            continue
+        return _finish_values(parsed.values, settings), list(parsed.warnings)
+    assert last_error is not None  # the loop ran at least once and only falls through on errors
+    raise last_error
+
