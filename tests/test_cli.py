@@ -118,7 +118,7 @@ def test_convert_release_answers(tmp_path: Path, release_dir: Path) -> None:
     theirs = list(csv.reader((release_dir / "example_result.csv").open()))
     assert ours[0][0] == "Timecode" and ours[0][2:] == theirs[0][2:]
     assert len(ours) == len(theirs)
-    for a, b in zip(ours[1:], theirs[1:]):
+    for a, b in zip(ours[1:], theirs[1:], strict=True):
         assert a[0] == b[0]
         assert [float(x) for x in a[2:]] == [float(x) for x in b[2:]]
 

@@ -111,7 +111,7 @@ def test_mirror_swaps_sides() -> None:
 def test_mirror_is_an_involution_and_keeps_range(values: np.ndarray) -> None:
     clamped, _ = rig.clamp(values)
     np.testing.assert_array_equal(rig.mirror(rig.mirror(clamped)), clamped)
-    back, reports = rig.clamp(rig.mirror(clamped))
+    _, reports = rig.clamp(rig.mirror(clamped))
     assert not reports
 
 

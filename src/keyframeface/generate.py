@@ -12,6 +12,7 @@ keyframeface writes is always self-consistent whatever convention a model learnt
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import threading
@@ -170,7 +171,7 @@ def generate(
                 continue
             try:
                 result = _with_retries(
-                    lambda i=i, prev=previous: engine.generate_values(script, i, previous=prev, options=options),
+                    functools.partial(engine.generate_values, script, i, previous=previous, options=options),
                     retries=settings.retries,
                     backoff_s=settings.backoff_s,
                     cancel=cancel,
@@ -275,7 +276,7 @@ def _chat_keyframe(
             text = first_text
         else:
             text = _with_retries(
-                lambda msgs=tuple(messages): engine.complete(msgs, options=options),
+                functools.partial(engine.complete, tuple(messages), options=options),
                 retries=settings.retries,
                 backoff_s=settings.backoff_s,
                 cancel=cancel,

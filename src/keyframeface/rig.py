@@ -119,7 +119,9 @@ def _partner(name: str) -> str | None:
 
 #: Left/right mirror pairs (left name, right name), subject's own side.
 MIRROR_PAIRS: Final[tuple[tuple[str, str], ...]] = tuple(
-    (name, p) for name in CHANNELS if "Left" in name and (p := _partner(name)) in CHANNEL_INDEX
+    (name, partner)
+    for name in CHANNELS
+    if "Left" in name and (partner := _partner(name) or "") in CHANNEL_INDEX
 )
 # Pose channels whose sign flips when the face is mirrored (yaw and roll turn the other way; pitch does not).
 _MIRROR_NEGATE: Final[tuple[str, ...]] = (
@@ -220,8 +222,8 @@ def to_dict(values: np.ndarray | Iterable[float], *, digits: int | None = None) 
     if arr.shape[0] != NUM_CHANNELS:
         raise ScriptError(f"expected {NUM_CHANNELS} values, got {arr.shape[0]}")
     if digits is None:
-        return {n: float(v) for n, v in zip(CHANNELS, arr)}
-    return {n: round(float(v), digits) + 0.0 for n, v in zip(CHANNELS, arr)}
+        return {n: float(v) for n, v in zip(CHANNELS, arr, strict=True)}
+    return {n: round(float(v), digits) + 0.0 for n, v in zip(CHANNELS, arr, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -248,7 +250,7 @@ def clamp(values: np.ndarray, *, max_reports: int = 100) -> tuple[np.ndarray, li
     changed = ~((arr == fixed) | (np.isnan(arr) & (fixed == 0)))
     changed |= np.isnan(arr)
     reports: list[ClampReport] = []
-    for pos in zip(*np.nonzero(changed)):
+    for pos in zip(*np.nonzero(changed), strict=True):
         if len(reports) >= max_reports:
             break
         ch = int(pos[-1])
