@@ -165,3 +165,23 @@ def test_bad_arguments() -> None:
         generate({"keyframes": []}, backend=Direct())  # type: ignore[arg-type]
     with pytest.raises(ScriptError, match="policy"):
         generate(SCRIPT, backend=Direct(), policy="lenient")
+
+
+class BatchedChat(ScriptedChat):
+    capabilities: ClassVar[Capabilities] = Capabilities(chat=True, batch=True)
+
+    def __init__(self, respond: Any) -> None:
+        super().__init__(respond)
+        self.batches = 0
+
+    def complete_batch(self, conversations: Sequence[Sequence[Message]], *, options: GenerationOptions) -> list[str]:
+        self.batches += 1
+        return [self.complete(c, options=options) for c in conversations]
+
+
+def test_batched_backend_one_call_then_repairs_individually() -> None:
+    backend = BatchedChat(lambda i, a: "oops" if (i == 1 and a == 0) else answer(i, JawOpen=0.2))
+    keys = generate(SCRIPT, backend=backend)
+    assert backend.batches == 1
+    assert len(backend.calls) == 5  # four answers in the batch, one repair for keyframe 2
+    assert keys.array()[:, rig.CHANNEL_INDEX["JawOpen"]].tolist() == pytest.approx([0.2] * 4)

@@ -1,0 +1,317 @@
+"""The JSON API under ``/api``: each route calls one library function (plan, generate, animate, export).
+
+Errors are JSON ``{"error": "..."}``: 422 for invalid input (with ``field`` when known), 400 for a backend that is
+unknown or unusable here, 413 for a body over the limit, 502 when the backend failed (``partial`` keeps the
+keyframes that did succeed), 503 ``busy`` with ``Retry-After`` when every worker is taken, 504 when generation
+took longer than the server allows. Clients never name files: exports are chosen by format name only.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from contextlib import nullcontext
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from .. import rig
+from .._version import __version__
+from ..animate import animate
+from ..backends.registry import list_backends
+from ..errors import ScriptError
+from ..generate import generate
+from ..io.registry import export
+from ..plan import plan
+from ..script import Animation, Keyframe, Keyframes, Script
+from .limits import Limits
+from .models import (
+    AnimateRequest,
+    AnimateResponse,
+    BackendRow,
+    BackendsResponse,
+    ChannelRow,
+    ChannelsResponse,
+    ErrorResponse,
+    ExportRequest,
+    GenerateRequest,
+    HealthResponse,
+    KeyframesDoc,
+    PlanRequest,
+    RegenerateRequest,
+    RegenerateResponse,
+    ScriptDoc,
+)
+from .regenerate import regenerate_keyframe
+from .state import ServerState
+
+__all__ = ["ExportFormat", "export_bytes", "router"]
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": ErrorResponse, "description": text}
+    for code, text in (
+        (400, "unknown or unusable backend"),
+        (404, "no such animation (only recent ones are kept)"),
+        (413, "request body or input over the server's limits"),
+        (422, "invalid input (the error names the field)"),
+        (502, "the backend failed; partial results in 'partial'"),
+        (503, "busy: every worker is taken; retry after the Retry-After header's seconds"),
+        (504, "generation took longer than the server allows"),
+    )
+}
+
+router = APIRouter(prefix="/api", responses=_ERRORS)
+
+
+class ExportFormat(str, Enum):
+    """The formats a client may ask for (by name; never a path)."""
+
+    csv = "csv"
+    gltf = "gltf"
+    glb = "glb"
+    json = "json"
+
+
+_MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "gltf": "model/gltf+json",
+    "glb": "model/gltf-binary",
+    "json": "application/json",
+}
+
+
+class LimitError(ScriptError):
+    """Input over one of the web server's :class:`~keyframeface.web.limits.Limits` (answered with 413)."""
+
+
+def _state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.keyframeface
+    return state
+
+
+# ------------------------------------------------------------------------------------------ input checking
+def _check_texts(background: str, emotion: str, keyframes: list[Any], limits: Limits, text: str | None = None) -> None:
+    if len(keyframes) > limits.max_keyframes:
+        raise LimitError(f"has {len(keyframes)} keyframes; this server takes at most {limits.max_keyframes}",
+                         field="keyframes")
+    for name, value in (("background", background), ("emotion", emotion), ("text", text or "")):
+        if len(value) > limits.max_text_chars:
+            raise LimitError(f"is {len(value)} characters long; this server takes at most {limits.max_text_chars}",
+                             field=name)
+    for i, kf in enumerate(keyframes):
+        if len(kf.description) > limits.max_description_chars:
+            raise LimitError(
+                f"is {len(kf.description)} characters long; this server takes at most {limits.max_description_chars}",
+                field=f"keyframes[{i}].description",
+            )
+        if kf.time_s is not None and kf.time_s > limits.max_duration_s:
+            raise LimitError(f"{kf.time_s:g} s is later than this server animates ({limits.max_duration_s:g} s)",
+                             field=f"keyframes[{i}].time_s")
+
+
+def _script(doc: ScriptDoc, limits: Limits) -> Script:
+    _check_texts(doc.background, doc.emotion, doc.keyframes, limits, doc.text)
+    return Script.from_dict(doc.model_dump(exclude_none=True))
+
+
+def _keyframes(doc: KeyframesDoc, limits: Limits) -> Keyframes:
+    _check_texts(doc.background, doc.emotion, doc.keyframes, limits)
+    return Keyframes.from_dict(doc.model_dump(exclude_none=True))
+
+
+def _check_animate(body: AnimateRequest, limits: Limits) -> None:
+    if body.fps > limits.max_fps:
+        raise LimitError(f"{body.fps:g} is above this server's {limits.max_fps:g} fps", field="fps")
+    if body.duration_s is not None and body.duration_s > limits.max_duration_s:
+        raise LimitError(f"{body.duration_s:g} s is longer than this server's {limits.max_duration_s:g} s",
+                         field="duration_s")
+
+
+def export_bytes(obj: Animation | Keyframes, fmt: str, *, mesh: str = "default") -> bytes:
+    """``obj`` written in format ``fmt`` (``csv``, ``gltf``, ``glb``, ``json``) as bytes, by the library's writers."""
+    if fmt in ("glb", "gltf"):
+        from ..io.gltf import gltf_bytes
+
+        return gltf_bytes(obj, binary=fmt == "glb", mesh=mesh)
+    with tempfile.TemporaryDirectory(prefix="keyframeface-web-") as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        export(obj, path, format=fmt)
+        return path.read_bytes()
+
+
+def _file(data: bytes, fmt: str, stem: str) -> Response:
+    return Response(
+        content=data,
+        media_type=_MEDIA_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'},
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- routes
+@router.get("/health", response_model=HealthResponse)
+async def health(request: Request) -> dict[str, Any]:
+    """Liveness and what this server runs: version, head mesh, generations running now."""
+    st = _state(request)
+    return {
+        "status": "ok",
+        "version": __version__,
+        "mesh": st.mesh,
+        "running": st.generation.running,
+        "max_concurrency": st.generation.max_concurrency,
+        "vendor": st.vendor_dir is not None,
+    }
+
+
+@router.get("/backends", response_model=BackendsResponse)
+async def backends(request: Request) -> dict[str, Any]:
+    """Every registered backend, whether it is usable here and why not; ``default`` is the server's choice."""
+    st = _state(request)
+    rows = [
+        BackendRow(name=r.name, usable=r.usable, reason=r.reason, chat=r.chat, default=r.name == st.default_backend)
+        for r in list_backends()
+    ]
+    return {"default": st.default_backend, "backends": rows}
+
+
+@router.get("/channels", response_model=ChannelsResponse)
+async def channels() -> dict[str, Any]:
+    """The 61 channels in order, with their group and range (what the page's sliders show)."""
+    rows = [
+        ChannelRow(name=n, group=rig.group_of(n), low=float(rig.LOW[i]), high=float(rig.HIGH[i]))
+        for i, n in enumerate(rig.CHANNELS)
+    ]
+    return {"channels": rows, "groups": list(rig.GROUPS)}
+
+
+@router.post("/plan", response_model=ScriptDoc, response_model_exclude_none=True)
+async def plan_route(body: PlanRequest, request: Request) -> dict[str, Any]:
+    """Free text -> a script with timed keyframes (the deterministic planner)."""
+    limits = _state(request).limits
+    if len(body.text) > limits.max_text_chars:
+        raise LimitError(f"is {len(body.text)} characters long; this server takes at most {limits.max_text_chars}",
+                         field="text")
+    return plan(body.text).to_dict()
+
+
+@router.post("/generate", response_model=KeyframesDoc, response_model_exclude_none=True)
+async def generate_route(body: GenerateRequest, request: Request) -> dict[str, Any]:
+    """Script -> keyframes (61 values each) with the chosen backend, in a worker with a time limit."""
+    st = _state(request)
+    script = _script(body.script, st.limits)
+    engine, lock = st.backend(body.backend)
+    timeout_s = st.limits.generate_timeout_s
+
+    def work(cancel: threading.Event) -> Keyframes:
+        with lock or nullcontext():
+            return generate(script, backend=engine, seed=body.seed, temperature=body.temperature,
+                            timeout_s=timeout_s, policy=body.policy, cancel=cancel)
+
+    result = await st.generation.run(work, timeout_s=timeout_s)
+    return result.to_dict()
+
+
+@router.post("/regenerate", response_model=RegenerateResponse, response_model_exclude_none=True)
+async def regenerate_route(body: RegenerateRequest, request: Request) -> dict[str, Any]:
+    """One keyframe again, from the edited script; every other keyframe keeps the values it has."""
+    st = _state(request)
+    script = _script(body.script, st.limits)
+    current = _keyframes(body.keyframes, st.limits) if body.keyframes is not None else None
+    if script.needs_planning:
+        raise ScriptError("regenerating needs a script with keyframes", field="script.keyframes")
+    if current is not None and len(current) != len(script.keyframes):
+        raise ScriptError(f"has {len(current)} keyframes but the script has {len(script.keyframes)}; send both "
+                          "as they are now", field="keyframes")
+    if body.index >= len(script.keyframes):
+        raise ScriptError(f"{body.index} is out of range; the script has {len(script.keyframes)} keyframes",
+                          field="index")
+    engine, lock = st.backend(body.backend)
+    timeout_s = st.limits.generate_timeout_s
+
+    def work(cancel: threading.Event) -> Keyframe:
+        with lock or nullcontext():
+            return regenerate_keyframe(script, body.index, backend=engine, current=current, seed=body.seed,
+                                       temperature=body.temperature, timeout_s=timeout_s, policy=body.policy,
+                                       cancel=cancel)
+
+    new = await st.generation.run(work, timeout_s=timeout_s)
+    base = current if current is not None else Keyframes(keyframes=script.keyframes, background=script.background,
+                                                         emotion=script.emotion)
+    # The edited script's texts win; the other keyframes keep their values (None where never generated).
+    merged = tuple(
+        new if i == body.index else Keyframe(description=kf.description, time_s=kf.time_s, name=kf.name,
+                                             values=base.keyframes[i].values)
+        for i, kf in enumerate(script.keyframes)
+    )
+    meta = {**dict(base.meta), "regenerated": sorted({*base.meta.get("regenerated", []), body.index})}
+    doc = Keyframes(keyframes=merged, background=script.background, emotion=script.emotion, meta=meta)
+    return {"index": body.index, "keyframe": new.to_dict(), "keyframes": doc.to_dict()}
+
+
+async def _animation(body: AnimateRequest, st: ServerState) -> Animation:
+    kfs = _keyframes(body.keyframes, st.limits)
+    _check_animate(body, st.limits)
+
+    def work(_cancel: threading.Event) -> Animation:
+        return animate(kfs, fps=body.fps, duration_s=body.duration_s, method=body.method, life=body.life,
+                       seed=body.seed)
+
+    return await st.rendering.run(work, timeout_s=st.limits.generate_timeout_s)
+
+
+@router.post("/animate", response_model=AnimateResponse, response_model_exclude_none=True)
+async def animate_route(body: AnimateRequest, request: Request) -> dict[str, Any]:
+    """Keyframes -> dense animation: a summary, the timed keyframes and URLs of its files (frames inline on
+    request). Files stay available for the last 32 animations."""
+    st = _state(request)
+    anim = await _animation(body, st)
+    key = st.animations.put(anim)
+    timed = anim.keyframes if anim.keyframes is not None else Keyframes(keyframes=())
+    out: dict[str, Any] = {
+        "id": key,
+        "fps": anim.fps,
+        "num_frames": anim.num_frames,
+        "duration_s": anim.duration_s,
+        "keyframe_times_s": [float(t or 0.0) for t in timed.times()],
+        "keyframes": timed.to_dict(),
+        "urls": {f.value: f"/api/animations/{key}.{f.value}" for f in ExportFormat},
+        "channels": list(rig.CHANNELS),
+    }
+    if body.include_frames:
+        out["frames"] = anim.to_dict(digits=4)["frames"]
+    return out
+
+
+@router.get("/animations/{anim_id}.{fmt}", response_class=Response)
+async def animation_file(anim_id: str, fmt: ExportFormat, request: Request) -> Response:
+    """A recent animation (from ``POST /api/animate``) as a file; the glTF head is the server's mesh."""
+    st = _state(request)
+    anim = st.animations.get(anim_id)
+    if anim is None:
+        raise HTTPException(404, "no such animation here (only the last 32 are kept); POST /api/animate again")
+    data = await st.rendering.run(lambda _c: export_bytes(anim, fmt.value, mesh=st.mesh))
+    return _file(data, fmt.value, "keyframeface-animation")
+
+
+@router.get("/head.glb", response_class=Response)
+async def head(request: Request) -> Response:
+    """The server's head at rest (one neutral frame), for the page to show before anything is generated."""
+    st = _state(request)
+    if st.head_glb is None:
+        neutral = Keyframes.from_array(rig.neutral()[None, :], times_s=[0.0])
+        st.head_glb = await st.rendering.run(lambda _c: export_bytes(neutral, "glb", mesh=st.mesh))
+    return Response(content=st.head_glb, media_type=_MEDIA_TYPES["glb"])
+
+
+@router.post("/export/{fmt}", response_class=Response)
+async def export_route(fmt: ExportFormat, body: ExportRequest, request: Request) -> Response:
+    """Keyframes (animated first, unless ``what`` is ``keyframes``) as a file download in ``fmt``."""
+    st = _state(request)
+    obj: Animation | Keyframes
+    if body.what == "keyframes":
+        obj = _keyframes(body.keyframes, st.limits)
+    else:
+        obj = await _animation(body, st)
+    data = await st.rendering.run(lambda _c: export_bytes(obj, fmt.value, mesh=st.mesh))
+    return _file(data, fmt.value, f"keyframeface-{body.what}")

@@ -1,0 +1,260 @@
+"""The FastAPI application: the page, its static files, the JSON API, limits and error answers.
+
+``create_app()`` builds one app; ``keyframeface serve`` runs it with uvicorn on 127.0.0.1. The page's three.js
+comes from ``node_modules/three`` beside this file when ``npm ci`` was run there (served under
+``/vendor/three/``), else from a CDN through the page's import map (see ``docs/web.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .._version import __version__
+from ..backends.registry import DEFAULT_BACKEND
+from ..errors import BackendError, BackendUnavailableError, GenerationError, KeyframeFaceError, ScriptError
+from .api import LimitError, router
+from .limits import Busy, Limits, WorkPool, WorkTimeout
+from .state import ServerState, resolve_mesh
+
+__all__ = ["DEFAULT_ALLOWED_HOSTS", "STATIC_DIR", "VENDOR_DIR", "cdn_import_map", "create_app"]
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+#: Where ``npm ci`` (run in this folder) puts the page's packages.
+VENDOR_DIR = Path(__file__).with_name("node_modules")
+_PACKAGE_JSON = Path(__file__).with_name("package.json")
+#: Host names the app answers to; anything else is refused (a guard against DNS rebinding from web pages).
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1", "testserver")
+_CDN = "https://cdn.jsdelivr.net/npm/three@{version}/"
+_THREE_FALLBACK_VERSION = "0.187.0"
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def _three_version() -> str:
+    """The three.js version pinned in package.json (the CDN serves the same one)."""
+    try:
+        data = json.loads(_PACKAGE_JSON.read_text(encoding="utf-8"))
+        return str(data["dependencies"]["three"]).lstrip("^~=")
+    except (OSError, ValueError, KeyError, TypeError):
+        return _THREE_FALLBACK_VERSION
+
+
+def cdn_import_map(base: str) -> str:
+    """The page's import map: ``three`` and ``three/addons/`` under ``base`` (``/vendor/three/`` or a CDN URL)."""
+    return json.dumps({"imports": {"three": f"{base}build/three.module.js", "three/addons/": f"{base}examples/jsm/"}})
+
+
+class HostCheck:
+    """ASGI middleware: answer only requests whose ``Host`` is in ``allowed`` (``"*"`` allows any), else 400."""
+
+    def __init__(self, app: ASGIApp, *, allowed: Iterable[str]) -> None:
+        self.app, self.allowed = app, {h.lower() for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and "*" not in self.allowed:
+            raw = dict(scope.get("headers") or []).get(b"host", b"").decode("latin-1").lower()
+            host = raw.rsplit(":", 1)[0] if not raw.endswith("]") else raw
+            if host not in self.allowed:
+                await _error(400, f"this server answers only requests for {', '.join(sorted(self.allowed))}; "
+                             f"got Host {raw[:80]!r}")(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class BodyLimit:
+    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413, by header or while streaming."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        too_big = _error(413, f"the request body is over this server's limit of {self.max_bytes} bytes; send less")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                declared = -1
+            if declared < 0 or declared > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+        # Read the whole body first (it is small by definition) so an oversized stream is refused before any
+        # route sees it; the app then reads it back from memory.
+        chunks: list[bytes] = []
+        seen = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away: nothing to answer
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
+            if seen > self.max_bytes:
+                await too_big(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def _error(status: int, message: str, *, headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
+    body: dict[str, Any] = {"error": message}
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return JSONResponse(body, status_code=status, headers=dict(headers or {}))
+
+
+def _validation_message(exc: RequestValidationError) -> tuple[str, str | None]:
+    errors = list(exc.errors())
+    if not errors:
+        return "invalid request", None
+    first = errors[0]
+    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    field = ".".join(loc) or None
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{field + ': ' if field else ''}{first.get('msg', 'invalid value')}{more}", field
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    async def on_validation(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)  # registered for this type only
+        message, field = _validation_message(exc)
+        return _error(422, message, field=field)
+
+    async def on_keyframeface(_request: Request, exc: Exception) -> JSONResponse:
+        field = getattr(exc, "field", None)
+        if isinstance(exc, GenerationError):
+            partial = exc.partial.to_dict() if hasattr(exc.partial, "to_dict") else None
+            failed = {str(i): str(e)[:300] for i, e in exc.failed.items()}
+            return _error(502, str(exc), partial=partial, failed=failed)
+        if isinstance(exc, BackendUnavailableError):
+            return _error(400, str(exc))
+        if isinstance(exc, BackendError):
+            return _error(502, str(exc))
+        if isinstance(exc, LimitError):
+            return _error(413, str(exc), field=field)
+        if isinstance(exc, ScriptError):
+            return _error(422, str(exc), field=field)
+        return _error(422, str(exc))
+
+    async def on_busy(_request: Request, exc: Exception) -> JSONResponse:
+        retry = getattr(exc, "retry_after_s", 2)
+        return _error(503, f"busy: {exc}", headers={"Retry-After": str(retry)})
+
+    async def on_timeout(_request: Request, exc: Exception) -> JSONResponse:
+        return _error(504, f"{exc}; try a shorter script or a faster backend")
+
+    async def on_http(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)  # registered for this type only
+        return _error(exc.status_code, str(exc.detail), headers=exc.headers)
+
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(KeyframeFaceError, on_keyframeface)
+    app.add_exception_handler(Busy, on_busy)
+    app.add_exception_handler(WorkTimeout, on_timeout)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+
+
+def create_app(
+    *,
+    max_concurrency: int = 2,
+    limits: Limits | None = None,
+    backend: str | None = None,
+    backend_options: Mapping[str, Any] | None = None,
+    mesh: str = "auto",
+    vendor_dir: str | Path | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+) -> FastAPI:
+    """Build the web app.
+
+    ``max_concurrency``: generations (and, separately, animation/export renders) running at once; more are
+    refused with 503 ``busy``. ``limits``: per-request :class:`Limits`. ``backend``: the default backend name
+    (the offline default when ``None``); ``backend_options``: its constructor options (``model``, ``base_url``
+    ...), fixed by whoever starts the server: clients only choose backends by name. ``mesh``: the glTF head
+    (``"auto"``: the ICT-FaceKit head when the shared data holds it, else ``"default"``; or ``"ict"``,
+    ``"default"``). ``vendor_dir``: folder holding ``three/`` (default: ``node_modules`` beside this module, if
+    ``npm ci`` filled it). ``allowed_hosts``: ``Host`` header values answered (default: loopback names).
+    """
+    limits = limits or Limits()
+    default_backend = backend or DEFAULT_BACKEND
+    vendor = Path(vendor_dir) if vendor_dir is not None else VENDOR_DIR
+    three_dir = vendor / "three"
+    has_vendor = (three_dir / "build" / "three.module.js").is_file()
+    state = ServerState(
+        limits=limits,
+        generation=WorkPool(max_concurrency, retry_after_s=limits.retry_after_s, name="keyframeface-generate"),
+        rendering=WorkPool(max_concurrency, retry_after_s=limits.retry_after_s, name="keyframeface-render"),
+        default_backend=default_backend,
+        backend_options={default_backend: dict(backend_options or {})},
+        mesh=resolve_mesh(mesh),
+        vendor_dir=three_dir if has_vendor else None,
+    )
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        state.close()  # release loaded models when the server stops
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="keyframeface",
+        version=__version__,
+        description="Language to facial animation on the 61 ARKit / Live Link Face channels. "
+        "Edit a script, generate keyframes, animate them and download CSV / glTF / JSON.",
+    )
+    app.state.keyframeface = state
+    app.include_router(router)
+    _install_error_handlers(app)
+
+    import_map = cdn_import_map("/vendor/three/" if has_vendor else _CDN.format(version=_three_version()))
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace("__IMPORT_MAP__", import_map)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def index() -> HTMLResponse:
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    if has_vendor:
+        app.mount("/vendor/three", StaticFiles(directory=three_dir), name="vendor-three")
+    else:
+        logger.info("three.js not installed in %s (run npm ci there); the page loads it from a CDN", vendor)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        return response
+
+    hosts = list(allowed_hosts) if allowed_hosts is not None else list(DEFAULT_ALLOWED_HOSTS)
+    app.add_middleware(HostCheck, allowed=hosts)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    return app

@@ -1,0 +1,522 @@
+"""The web app's JSON API (FastAPI TestClient): every route, limits, busy and timeout answers, bad input."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi", reason="the web app needs the [web] extra: pip install 'keyframeface[web]'")
+pytest.importorskip("httpx", reason="FastAPI's TestClient needs httpx: pip install 'keyframeface[web]'")
+
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from keyframeface import prompt, rig
+from keyframeface.backends import registry
+from keyframeface.backends.base import Backend, Capabilities, DirectResult, GenerationOptions, Message
+from keyframeface.errors import BackendError
+from keyframeface.script import Keyframes, Script
+from keyframeface.web import create_app
+from keyframeface.web.limits import Busy, Limits, WorkPool, WorkTimeout
+from keyframeface.web.regenerate import regenerate_keyframe
+
+SCRIPT = {
+    "background": "A student waits outside an interview room and tries to hide their anxiety.",
+    "emotion": "Anxiety concealed by a restrained smile.",
+    "keyframes": [
+        {"description": "The gaze is lowered and the inner brows lift slightly.", "time_s": 0.0},
+        {"description": "Both mouth corners form a small restrained smile.", "time_s": 1.5},
+        {"description": "The jaw drops open in surprise.", "time_s": 3.0},
+    ],
+}
+
+
+def _app(**options: Any) -> TestClient:
+    options.setdefault("mesh", "default")  # the built-in head: fast, and no shared data needed
+    return TestClient(create_app(**options))
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[TestClient]:
+    with _app() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def keyframes(client: TestClient) -> dict[str, Any]:
+    r = client.post("/api/generate", json={"script": SCRIPT, "backend": "rules"})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+# ------------------------------------------------------------------------------------------- simple routes
+def test_health(client: TestClient) -> None:
+    body = client.get("/api/health").json()
+    assert body["status"] == "ok" and body["mesh"] == "default"
+    assert body["running"] == 0 and body["max_concurrency"] == 2
+
+
+def test_backends_lists_rules_as_default(client: TestClient) -> None:
+    body = client.get("/api/backends").json()
+    assert body["default"] == "rules"
+    rules = [b for b in body["backends"] if b["name"] == "rules"]
+    assert rules and rules[0]["usable"] and rules[0]["default"] and not rules[0]["chat"]
+
+
+def test_channels_are_the_rig(client: TestClient) -> None:
+    body = client.get("/api/channels").json()
+    assert [c["name"] for c in body["channels"]] == list(rig.CHANNELS)
+    assert body["groups"] == list(rig.GROUPS)
+    assert {c["low"] for c in body["channels"][:52]} == {0.0} and body["channels"][-1]["low"] == -1.0
+
+
+def test_openapi_documents_every_route(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()
+    paths = set(schema["paths"])
+    for path in ("/api/health", "/api/backends", "/api/channels", "/api/plan", "/api/generate", "/api/regenerate",
+                 "/api/animate", "/api/export/{fmt}", "/api/animations/{anim_id}.{fmt}", "/api/head.glb"):
+        assert path in paths, path
+    models = set(schema["components"]["schemas"])
+    assert {"ScriptDoc", "KeyframesDoc", "GenerateRequest", "AnimateResponse", "ErrorResponse"} <= models
+    assert "503" in schema["paths"]["/api/generate"]["post"]["responses"]
+
+
+def test_page_and_static_files(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    imports = json.loads(page.text.split('<script type="importmap">')[1].split("</script>")[0])["imports"]
+    assert imports["three"].endswith("build/three.module.js") and imports["three/addons/"].endswith("examples/jsm/")
+    assert "__IMPORT_MAP__" not in page.text
+    for name in ("app.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
+    assert page.headers["x-content-type-options"] == "nosniff"
+
+
+def test_page_falls_back_to_a_cdn_without_npm_packages(tmp_path: Any) -> None:
+    with _app(vendor_dir=tmp_path) as c:
+        page = c.get("/").text
+        assert "https://cdn.jsdelivr.net/npm/three@" in page
+        assert c.get("/api/health").json()["vendor"] is False
+        assert c.get("/vendor/three/build/three.module.js").status_code == 404
+
+
+def test_unknown_route_and_host(client: TestClient) -> None:
+    r = client.get("/api/nope")
+    assert r.status_code == 404 and "error" in r.json()
+    # Only loopback names are answered: a page on another site cannot reach the app by DNS rebinding.
+    r = client.get("/api/health", headers={"Host": "evil.example"})
+    assert r.status_code == 400 and "evil.example" in r.json()["error"]
+    for host in ("127.0.0.1:8000", "localhost", "[::1]:8000"):
+        assert client.get("/api/health", headers={"Host": host}).status_code == 200
+
+
+# --------------------------------------------------------------------------------------------------- plan
+def test_plan(client: TestClient) -> None:
+    r = client.post("/api/plan", json={"text": "A shy girl hears a compliment."})
+    assert r.status_code == 200
+    script = Script.from_dict(r.json())
+    assert 2 <= len(script.keyframes) <= 6 and all(k.time_s is not None for k in script.keyframes)
+
+
+@pytest.mark.parametrize("body", [{"text": "  "}, {}, {"text": 3}, {"text": "x", "extra": 1}])
+def test_plan_bad_input(client: TestClient, body: dict[str, Any]) -> None:
+    r = client.post("/api/plan", json=body)
+    assert r.status_code == 422 and r.json()["error"]
+
+
+# ----------------------------------------------------------------------------------------------- generate
+def test_generate(keyframes: dict[str, Any]) -> None:
+    kfs = Keyframes.from_dict(keyframes)
+    assert kfs.array().shape == (3, 61)
+    assert kfs.meta["backend"] == "rules"
+    jaw = rig.CHANNEL_INDEX["JawOpen"]
+    assert kfs.array()[2, jaw] > kfs.array()[0, jaw]
+
+
+def test_generate_free_text_script(client: TestClient) -> None:
+    r = client.post("/api/generate", json={"script": {"text": "She smiles, then frowns."}})
+    assert r.status_code == 200 and len(r.json()["keyframes"]) >= 2
+
+
+@pytest.mark.parametrize(
+    ("script", "field"),
+    [
+        ({"keyframes": []}, "keyframes"),
+        ({"keyframes": [{"description": ""}]}, "keyframes[0].description"),
+        ({"keyframes": [{"description": "a", "time_s": 2}, {"description": "b", "time_s": 1}]}, "keyframes[1].time_s"),
+        ({"keyframes": [{"description": "a", "values": {"NotAChannel": 1}}]}, "keyframes[0].values"),
+        ({"keyframes": [{"description": "a", "mood": 1}]}, None),
+    ],
+)
+def test_generate_bad_script(client: TestClient, script: dict[str, Any], field: str | None) -> None:
+    r = client.post("/api/generate", json={"script": script})
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["error"]
+    if field is not None:
+        assert body["field"] == field
+
+
+def test_generate_unknown_backend_is_400(client: TestClient) -> None:
+    r = client.post("/api/generate", json={"script": SCRIPT, "backend": "nope"})
+    assert r.status_code == 400 and "rules" in r.json()["error"]
+
+
+def test_generate_not_json(client: TestClient) -> None:
+    r = client.post("/api/generate", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]
+
+
+def test_limits_on_keyframes_and_text() -> None:
+    with _app(limits=Limits(max_keyframes=2, max_text_chars=50, max_description_chars=40)) as c:
+        r = c.post("/api/generate", json={"script": SCRIPT})
+        assert r.status_code == 413 and r.json()["field"] == "keyframes"
+        two = {**SCRIPT, "keyframes": SCRIPT["keyframes"][:2]}
+        r = c.post("/api/generate", json={"script": two})
+        assert r.status_code == 413 and r.json()["field"] == "background"
+        short = {"keyframes": [{"description": "x" * 41}]}
+        assert c.post("/api/generate", json={"script": short}).json()["field"] == "keyframes[0].description"
+        assert c.post("/api/plan", json={"text": "y" * 51}).status_code == 413
+
+
+def test_body_size_limit() -> None:
+    with _app(limits=Limits(max_body_bytes=2048)) as c:
+        big = {"script": {"background": "x" * 4000, "keyframes": [{"description": "a"}]}}
+        r = c.post("/api/generate", json=big)
+        assert r.status_code == 413 and "limit" in r.json()["error"]
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted while it streams
+            yield b'{"script": {"background": "'
+            for _ in range(10):
+                yield b"x" * 1000
+            yield b'", "keyframes": [{"description": "a"}]}}'
+
+        r = c.post("/api/generate", content=chunks(), headers={"Content-Type": "application/json"})
+        assert r.status_code == 413
+        assert c.post("/api/generate", json={"script": SCRIPT}).status_code == 200
+
+
+# ------------------------------------------------------------------------------------------ busy / timeout
+def test_busy_answer_when_every_slot_is_taken() -> None:
+    with _app(max_concurrency=2, limits=Limits(retry_after_s=3)) as c:
+        pool = c.app.state.keyframeface.generation  # type: ignore[attr-defined]
+        assert pool.try_acquire() and pool.try_acquire() and not pool.try_acquire()
+        try:
+            r = c.post("/api/generate", json={"script": SCRIPT})
+            assert r.status_code == 503
+            assert r.headers["Retry-After"] == "3" and "busy" in r.json()["error"]
+            assert c.get("/api/health").json()["running"] == 2  # other routes still answer
+        finally:
+            pool.release()
+            pool.release()
+        assert c.post("/api/generate", json={"script": SCRIPT}).status_code == 200
+
+
+class _StuckBackend(Backend):
+    """A direct backend that blocks until ``release`` is set (a hung model)."""
+
+    name: ClassVar[str] = "web_test_stuck"
+    capabilities: ClassVar[Capabilities] = Capabilities(concurrent=True)
+    release = threading.Event()
+
+    def generate_values(
+        self, script: Script, index: int, *, previous: np.ndarray | None, options: GenerationOptions
+    ) -> DirectResult:
+        self.release.wait(30)
+        return DirectResult(values=rig.neutral())
+
+
+class _FailingBackend(Backend):
+    """A direct backend whose second keyframe always fails (a backend error that is not transient)."""
+
+    name: ClassVar[str] = "web_test_failing"
+    capabilities: ClassVar[Capabilities] = Capabilities(concurrent=True)
+
+    def generate_values(
+        self, script: Script, index: int, *, previous: np.ndarray | None, options: GenerationOptions
+    ) -> DirectResult:
+        if index == 1:
+            raise BackendError("the model crashed")
+        return DirectResult(values=np.full(61, 0.25, dtype=np.float32))
+
+
+@pytest.fixture()
+def test_backends(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(registry._REGISTRY, "web_test_stuck", f"{__name__}:_StuckBackend")
+    monkeypatch.setitem(registry._REGISTRY, "web_test_failing", f"{__name__}:_FailingBackend")
+
+
+@pytest.mark.usefixtures("test_backends")
+def test_stuck_backend_times_out_and_the_server_stays_responsive() -> None:
+    _StuckBackend.release.clear()
+    with _app(max_concurrency=1, limits=Limits(generate_timeout_s=0.3)) as c:
+        start = time.monotonic()
+        r = c.post("/api/generate", json={"script": SCRIPT, "backend": "web_test_stuck"})
+        assert r.status_code == 504 and "0.3 s" in r.json()["error"]
+        assert time.monotonic() - start < 5
+        assert c.get("/api/health").status_code == 200
+        # The hung call keeps its slot until it returns: further generations are told "busy", not queued.
+        r = c.post("/api/generate", json={"script": SCRIPT})
+        assert r.status_code == 503
+        _StuckBackend.release.set()
+        pool = c.app.state.keyframeface.generation  # type: ignore[attr-defined]
+        deadline = time.monotonic() + 10
+        while pool.running and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert c.post("/api/generate", json={"script": SCRIPT}).status_code == 200
+
+
+@pytest.mark.usefixtures("test_backends")
+def test_failed_keyframes_answer_502_with_partial_results(client: TestClient) -> None:
+    r = client.post("/api/generate", json={"script": SCRIPT, "backend": "web_test_failing"})
+    assert r.status_code == 502
+    body = r.json()
+    assert "crashed" in body["error"] and set(body["failed"]) == {"1"}
+    partial = Keyframes.from_dict(body["partial"])
+    assert partial.missing == [1] and partial.keyframes[0].values is not None
+
+
+# --------------------------------------------------------------------------------------------- regenerate
+def test_regenerate_changes_one_keyframe_only(client: TestClient, keyframes: dict[str, Any]) -> None:
+    edited = json.loads(json.dumps(keyframes))
+    edited["keyframes"][0]["values"]["MouthSmileLeft"] = 0.77  # a slider edit the user made
+    script = {**SCRIPT, "keyframes": [dict(k) for k in SCRIPT["keyframes"]]}
+    script["keyframes"][1]["description"] = "The eyes close tightly."
+    r = client.post("/api/regenerate", json={"script": script, "index": 1, "keyframes": edited})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    new = body["keyframe"]["values"]
+    assert new["EyeBlinkLeft"] > 0.5 and body["keyframe"]["description"] == "The eyes close tightly."
+    out = body["keyframes"]["keyframes"]
+    assert out[0]["values"] == edited["keyframes"][0]["values"]
+    assert out[2]["values"] == edited["keyframes"][2]["values"]
+    assert out[1]["values"] == new and body["keyframes"]["meta"]["regenerated"] == [1]
+
+
+def test_regenerate_without_previous_keyframes(client: TestClient) -> None:
+    r = client.post("/api/regenerate", json={"script": SCRIPT, "index": 2})
+    assert r.status_code == 200
+    kfs = r.json()["keyframes"]["keyframes"]
+    assert "values" in kfs[2] and "values" not in kfs[0]
+
+
+@pytest.mark.parametrize(("index", "cut"), [(3, False), (0, True)])
+def test_regenerate_bad_input(client: TestClient, keyframes: dict[str, Any], index: int, cut: bool) -> None:
+    kfs = json.loads(json.dumps(keyframes))
+    if cut:
+        kfs["keyframes"] = kfs["keyframes"][:2]
+    r = client.post("/api/regenerate", json={"script": SCRIPT, "index": index, "keyframes": kfs})
+    assert r.status_code == 422 and r.json()["field"] in ("index", "keyframes")
+
+
+class _RecordingChat(Backend):
+    """A chat backend answering every request with fixed values (JawOpen 0.6), recording what it was asked."""
+
+    name: ClassVar[str] = "recording"
+    capabilities: ClassVar[Capabilities] = Capabilities(chat=True)
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+
+    def complete(self, messages: Sequence[Message], *, options: GenerationOptions) -> str:
+        self.asked.append(messages[-1]["content"])
+        values = rig.neutral()
+        values[rig.CHANNEL_INDEX["JawOpen"]] = 0.6
+        return prompt.format_answer(values, len(self.asked) - 1)
+
+
+def test_regenerate_asks_a_chat_model_about_one_keyframe_only() -> None:
+    script = Script.from_dict(SCRIPT)
+    chat = _RecordingChat()
+    kf = regenerate_keyframe(script, 2, backend=chat)
+    assert len(chat.asked) == 1
+    assert chat.asked[0] == prompt.build_messages(script, 2)[-1]["content"]
+    assert kf.values is not None and kf.values[rig.CHANNEL_INDEX["JawOpen"]] == pytest.approx(0.6)
+
+
+# ------------------------------------------------------------------------------------------ animate/export
+def test_animate_and_its_files(client: TestClient, keyframes: dict[str, Any]) -> None:
+    r = client.post("/api/animate", json={"keyframes": keyframes, "fps": 24, "include_frames": True})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["fps"] == 24 and body["num_frames"] == len(body["frames"]) and len(body["frames"][0]) == 61
+    assert body["keyframe_times_s"] == [0.0, 1.5, 3.0] and body["channels"] == list(rig.CHANNELS)
+    assert set(body["urls"]) == {"csv", "gltf", "glb", "json"}
+    glb = client.get(body["urls"]["glb"])
+    assert glb.status_code == 200 and glb.content[:4] == b"glTF"
+    assert glb.headers["content-type"] == "model/gltf-binary"
+    gltf = json.loads(client.get(body["urls"]["gltf"]).content)
+    assert gltf["meshes"][0]["extras"]["targetNames"] == list(rig.BLENDSHAPES) and gltf["animations"]
+    assert client.get(body["urls"]["csv"]).text.startswith("Timecode,BlendShapeCount,EyeBlinkLeft")
+    doc = client.get(body["urls"]["json"]).json()
+    assert doc["format"] == "keyframeface.animation" and len(doc["frames"]) == body["num_frames"]
+    assert client.get("/api/animations/unknown.glb").status_code == 404
+    assert client.get(f"/api/animations/{body['id']}.exe").status_code == 422
+
+
+def test_animate_frames_are_optional_and_options_checked(client: TestClient, keyframes: dict[str, Any]) -> None:
+    r = client.post("/api/animate", json={"keyframes": keyframes})
+    assert r.status_code == 200 and "frames" not in r.json()
+    assert client.post("/api/animate", json={"keyframes": keyframes, "fps": 500}).status_code == 413
+    assert client.post("/api/animate", json={"keyframes": keyframes, "duration_s": 10_000}).status_code == 413
+    assert client.post("/api/animate", json={"keyframes": keyframes, "method": "magic"}).status_code == 422
+    assert client.post("/api/animate", json={"keyframes": keyframes, "fps": 0}).status_code == 422
+    missing = json.loads(json.dumps(keyframes))
+    del missing["keyframes"][1]["values"]
+    r = client.post("/api/animate", json={"keyframes": missing})
+    assert r.status_code == 422 and "no values" in r.json()["error"]
+
+
+def test_head_glb(client: TestClient) -> None:
+    r = client.get("/api/head.glb")
+    assert r.status_code == 200 and r.content[:4] == b"glTF"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "gltf", "glb", "json"])
+def test_export_formats(client: TestClient, keyframes: dict[str, Any], fmt: str) -> None:
+    r = client.post(f"/api/export/{fmt}", json={"keyframes": keyframes, "fps": 30})
+    assert r.status_code == 200
+    assert r.headers["content-disposition"] == f'attachment; filename="keyframeface-animation.{fmt}"'
+    if fmt == "glb":
+        assert r.content[:4] == b"glTF"
+    elif fmt == "csv":
+        assert r.text.splitlines()[0].startswith("Timecode,BlendShapeCount,")
+    else:
+        assert json.loads(r.content)["asset" if fmt == "gltf" else "format"]
+
+
+def test_export_keyframes_json_round_trips(client: TestClient, keyframes: dict[str, Any]) -> None:
+    r = client.post("/api/export/json", json={"keyframes": keyframes, "what": "keyframes"})
+    assert r.status_code == 200
+    back = Keyframes.from_dict(r.json())
+    np.testing.assert_allclose(back.array(), Keyframes.from_dict(keyframes).array(), atol=1e-4)
+
+
+@pytest.mark.parametrize("fmt", ["exe", "..%2F..%2Fetc%2Fpasswd", "npz"])
+def test_export_takes_format_names_only(client: TestClient, keyframes: dict[str, Any], fmt: str) -> None:
+    r = client.post(f"/api/export/{fmt}", json={"keyframes": keyframes})
+    assert r.status_code in (404, 422) and "error" in r.json()
+
+
+# ----------------------------------------------------------------------------------------------- property
+_text = st.text(max_size=40)
+_number = st.one_of(st.floats(allow_nan=False, allow_infinity=False, width=32), st.integers(-5, 5), st.none())
+_keyframe = st.fixed_dictionaries(
+    {"description": _text},
+    optional={"time_s": _number, "values": st.dictionaries(st.sampled_from([*rig.CHANNELS[:5], "bogus"]), _number,
+                                                            max_size=3)},
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=st.fixed_dictionaries({"keyframes": st.lists(_keyframe, max_size=4)}, optional={"emotion": _text}))
+def test_any_script_gets_an_answer_never_a_crash(client: TestClient, script: dict[str, Any]) -> None:
+    r = client.post("/api/generate", json={"script": script})
+    assert r.status_code in (200, 413, 422), r.text
+    assert r.status_code == 200 or r.json()["error"]
+
+
+# --------------------------------------------------------------------------------------------- the pieces
+def test_work_pool_runs_refuses_and_times_out() -> None:
+    import asyncio
+
+    pool = WorkPool(1, retry_after_s=5)
+    assert asyncio.run(pool.run(lambda cancel: 41 + 1)) == 42
+    assert pool.running == 0
+    gate = threading.Event()
+
+    async def scenario() -> None:
+        stuck = asyncio.ensure_future(pool.run(lambda cancel: gate.wait(10), timeout_s=0.2))
+        await asyncio.sleep(0.05)
+        with pytest.raises(Busy) as busy:
+            await pool.run(lambda cancel: 1)
+        assert busy.value.retry_after_s == 5
+        with pytest.raises(WorkTimeout):
+            await stuck
+
+    asyncio.run(scenario())
+    assert pool.running == 1  # the stuck call still holds its slot
+    gate.set()
+    deadline = time.monotonic() + 5
+    while pool.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.running == 0
+
+    with pytest.raises(ValueError, match="boom"):
+        asyncio.run(pool.run(lambda cancel: (_ for _ in ()).throw(ValueError("boom"))))
+
+
+@pytest.mark.parametrize("bad", [{"max_keyframes": 0}, {"max_keyframes": 10_000}, {"max_body_bytes": 10},
+                                 {"max_fps": 0}, {"generate_timeout_s": -1}])
+def test_limits_are_checked(bad: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Limits(**bad)
+
+
+def test_serve_command_is_registered_and_checks_hosts() -> None:
+    from keyframeface.cli import cmd_serve
+    from keyframeface.cli.main import COMMANDS, build_parser
+
+    assert "serve" in COMMANDS
+    args = build_parser().parse_args(["serve", "--port", "0"])
+    assert args.host == "127.0.0.1" and args.max_concurrency == 2
+    assert cmd_serve._is_loopback("127.0.0.1") and cmd_serve._is_loopback("::1")
+    assert cmd_serve._is_loopback("localhost") and not cmd_serve._is_loopback("0.0.0.0")
+    assert not cmd_serve._is_loopback("192.168.1.5")
+
+
+def test_serve_binds_loopback_and_warns_for_other_addresses(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import uvicorn
+
+    from keyframeface.cli.main import main
+
+    started: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append({"app": app, **kw}))
+    assert main(["serve", "--port", "0", "--mesh", "default"]) == 0
+    assert started[-1]["host"] == "127.0.0.1" and not caplog.records
+    with TestClient(started[-1]["app"]) as c:
+        assert c.get("/api/health", headers={"Host": "evil.example"}).status_code == 400
+
+    assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--mesh", "default"]) == 0
+    assert started[-1]["host"] == "0.0.0.0"
+    assert any("reachable from other machines" in r.getMessage() for r in caplog.records)
+    with TestClient(started[-1]["app"]) as c:  # the names clients use for a network address are not known
+        assert c.get("/api/health", headers={"Host": "studio.local"}).status_code == 200
+
+    assert main(["serve", "--port", "70000"]) == 1
+
+
+def test_mesh_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
+    from keyframeface.errors import FormatError
+    from keyframeface.web.state import resolve_mesh
+
+    monkeypatch.setenv("KEYFRAMEFACE_SHARED", str(tmp_path))  # a shared folder without the ICT head
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "DESIGN.md").write_text("")
+    assert resolve_mesh("default") == "default"
+    assert resolve_mesh("auto") == "default"
+    with pytest.raises(FormatError, match="ICT-FaceKit"):
+        resolve_mesh("ict")
+    with pytest.raises(ValueError):
+        resolve_mesh("fancy")
+
+
+@pytest.mark.shared
+def test_ict_head_when_available(shared: Any) -> None:
+    from keyframeface.io.ict_head import ICT_RELATIVE_PATH
+
+    if not (shared / ICT_RELATIVE_PATH).is_file():
+        pytest.skip("the ICT-FaceKit head is not in the shared folder")
+    with _app(mesh="auto") as c:
+        assert c.get("/api/health").json()["mesh"] == "ict"
+        glb = c.get("/api/head.glb").content
+        assert glb[:4] == b"glTF" and len(glb) > 1_000_000
