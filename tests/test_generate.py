@@ -185,3 +185,26 @@ def test_batched_backend_one_call_then_repairs_individually() -> None:
     assert backend.batches == 1
     assert len(backend.calls) == 5  # four answers in the batch, one repair for keyframe 2
     assert keys.array()[:, rig.CHANNEL_INDEX["JawOpen"]].tolist() == pytest.approx([0.2] * 4)
+
+
+def test_indices_generate_only_selected_and_keep_current() -> None:
+    current = generate(SCRIPT, backend=ScriptedChat(lambda i, a: answer(i, JawOpen=0.1)))
+    backend = ScriptedChat(lambda i, a: answer(i, JawOpen=0.7))
+    keys = generate(SCRIPT, backend=backend, indices=[2], current=current)
+    assert [i for i, _ in backend.calls] == [2]  # only keyframe 3 reached the model
+    assert keys.array()[:, rig.CHANNEL_INDEX["JawOpen"]].tolist() == pytest.approx([0.1, 0.1, 0.7, 0.1])
+    assert keys.meta["generated"] == [2]
+
+
+def test_indices_direct_backend_gets_current_previous() -> None:
+    current = generate(SCRIPT, backend=Direct())
+    backend = Direct()
+    generate(SCRIPT, backend=backend, indices=[3], current=current)
+    assert len(backend.previous) == 1
+    assert backend.previous[0] is not None
+    assert backend.previous[0][rig.CHANNEL_INDEX["MouthSmileLeft"]] == pytest.approx(0.4)
+
+
+def test_indices_out_of_range() -> None:
+    with pytest.raises(ScriptError, match="out of range"):
+        generate(SCRIPT, backend=Direct(), indices=[9])

@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -73,6 +73,8 @@ def generate(
     sync_eyes: bool = True,
     explain: bool = False,
     backend_options: Mapping[str, Any] | None = None,
+    indices: Sequence[int] | None = None,
+    current: Keyframes | None = None,
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> Keyframes:
@@ -83,6 +85,9 @@ def generate(
     channels become 0 and out-of-range values are clamped, with warnings). ``concurrency`` bounds parallel requests
     for chat backends that allow it. ``retries``: extra attempts on transient backend errors (exponential backoff).
     ``cancel``: set it from another thread to stop scheduling further requests.
+    ``indices``: generate only these keyframes (0-based; default all); every other keyframe keeps its values from
+    ``current`` (the keyframes a user already has, e.g. in an editor), whose values are also the context passed to
+    direct backends as ``previous``. This is how one keyframe is regenerated with the whole script as context.
 
     Returns :class:`Keyframes` whose ``meta`` records backend, model, package version, options, seed and time.
     Raises :class:`GenerationError` when some keyframes fail for good: ``error.partial`` holds every keyframe that
@@ -104,7 +109,14 @@ def generate(
     options = GenerationOptions(
         seed=seed, temperature=temperature, timeout_s=timeout_s, representation=representation
     )
-    total = len(script.keyframes)
+    count = len(script.keyframes)
+    selected = _selected(indices, count)
+    known: list[np.ndarray | None] = [None] * count
+    if current is not None:
+        for i, kf in enumerate(current.keyframes[:count]):
+            if kf.values is not None:
+                known[i] = kf.array
+    total = len(selected)
     results: dict[int, np.ndarray] = {}
     explanations: dict[int, Any] = {}
     warnings_by_kf: dict[int, list[str]] = {}
@@ -126,7 +138,7 @@ def generate(
             # One batched call for every keyframe; invalid answers then go through the per-keyframe repair pass.
             from . import prompt
 
-            conversations = [prompt.build_messages(script, i, representation=representation) for i in range(total)]
+            conversations = [prompt.build_messages(script, i, representation=representation) for i in selected]
             try:
                 texts = _with_retries(
                     lambda: engine.complete_batch(conversations, options=options),
@@ -134,7 +146,7 @@ def generate(
                     backoff_s=settings.backoff_s,
                     cancel=cancel,
                 )
-                first_texts = {i: str(t) for i, t in enumerate(texts)}
+                first_texts = {i: str(t) for i, t in zip(selected, texts, strict=True)}
             except BackendError as exc:
                 logger.warning("batched generation failed (%s); falling back to one request per keyframe", exc)
 
@@ -157,14 +169,15 @@ def generate(
                     finished()
 
         if workers <= 1:
-            for i in range(total):
+            for i in selected:
                 run_one(i)
         else:
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keyframeface-gen") as pool:
-                list(pool.map(run_one, range(total)))
+                list(pool.map(run_one, selected))
     else:
-        previous: np.ndarray | None = None
-        for i in range(total):
+        for i in selected:
+            # The keyframe before: just generated, else the caller's current values (None when unknown).
+            previous = results.get(i - 1, known[i - 1] if i > 0 else None)
             if cancel is not None and cancel.is_set():
                 failed[i] = GenerationError("cancelled before it started")
                 finished()
@@ -176,18 +189,16 @@ def generate(
                     backoff_s=settings.backoff_s,
                     cancel=cancel,
                 )
-                values = _finish_values(result.values, settings)
-                results[i] = values
-                previous = values
+                results[i] = _finish_values(result.values, settings)
                 if explain and result.explanation is not None:
                     explanations[i] = list(result.explanation)
             except KeyframeFaceError as exc:
                 failed[i] = exc
-                previous = None
             finished()
 
     keyframes = tuple(
-        kf.with_values(results[i]) if i in results else kf for i, kf in enumerate(script.keyframes)
+        kf.with_values(results[i]) if i in results else (kf.with_values(v) if (v := known[i]) is not None else kf)
+        for i, kf in enumerate(script.keyframes)
     )
     meta: dict[str, Any] = {
         **engine.describe(),
@@ -196,6 +207,7 @@ def generate(
         "package_version": __version__,
         "options": {**asdict(settings), "temperature": temperature, "timeout_s": timeout_s},
         "seed": seed,
+        **({"generated": list(selected)} if indices is not None else {}),
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "eye_convention": "capture (pitch positive = looking down)" if sync_eyes else "as generated",
     }
@@ -212,6 +224,17 @@ def generate(
             failed=failed,
         )
     return out
+
+
+def _selected(indices: Sequence[int] | None, count: int) -> list[int]:
+    if indices is None:
+        return list(range(count))
+    out = []
+    for i in indices:
+        if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < count:
+            raise ScriptError(f"keyframe index {i!r} is out of range; the script has {count} keyframes", field="indices")
+        out.append(i)
+    return sorted(set(out))
 
 
 def _short(exc: Exception) -> str:
