@@ -54,6 +54,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature for LLM backends")
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
                    help="leave out the neutral-face baseline row")
+    p.add_argument("--no-probe", dest="probe", action="store_false",
+                   help="do not test-run LLM backends in a child process first (a native crash then ends the "
+                   "whole comparison)")
     _add_common(p)
     p.set_defaults(run=run_compare)
     evsub = p.add_subparsers(dest="eval_command", metavar="SUITE")
@@ -128,15 +131,36 @@ def _finish(args: argparse.Namespace, report: Any) -> int:
     return 0
 
 
+def _probe(name: str) -> str | None:
+    """Why backend ``name`` cannot run (crashes in a child process), or None. Only chat (LLM) backends that are
+    available are probed: they load native engines; unknown or unavailable ones are reported by the run itself."""
+    from ..backends.registry import resolve_backend_class
+    from ..errors import BackendUnavailableError
+    from ..evaluate.runner import probe_backend
+
+    try:
+        cls = resolve_backend_class(name)
+    except BackendUnavailableError:
+        return None
+    if not cls.capabilities.chat or not cls.availability()[0]:
+        return None
+    log.info("probing backend %s in a child process", name)
+    return probe_backend(name)
+
+
 def run_compare(args: argparse.Namespace) -> int:
     from ..backends.registry import DEFAULT_BACKEND
     from ..evaluate.report import EvalReport
-    from ..evaluate.runner import evaluate_backend, neutral_baseline
+    from ..evaluate.runner import BackendEvaluation, evaluate_backend, neutral_baseline
 
     names = args.compare or [DEFAULT_BACKEND]
     clips, evaluator, ev_info, ceiling = _context(args)
     rows, timings = [], {}
     for name in names:
+        reason = _probe(name) if args.probe else None
+        if reason is not None:
+            rows.append(BackendEvaluation(name, False, reason))
+            continue
         start = time.perf_counter()
         with progress_bar(len(clips), f"eval {name}", quiet=bool(getattr(args, "quiet", False))) as update:
             row = evaluate_backend(name, clips, seeds=args.seeds, temperature=args.temperature,

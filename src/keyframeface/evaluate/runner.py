@@ -1,0 +1,385 @@
+"""Run a backend (or saved keyframes) over a corpus split and score it.
+
+:func:`evaluate_backend` is what ``keyframeface eval run`` and ``keyframeface eval --compare`` call: for every clip
+of the split it asks the backend for the clip's keyframes from the clip's script (background, emotion,
+descriptions; the ground-truth values withheld), times it, and scores the result with :func:`score_run`:
+
+* MSE / MAE against the corpus's ground-truth values, overall and per region (keyframes that failed to generate
+  are left out of these and counted by the validity rate);
+* validity rate (keyframes that came back valid / keyframes asked) and seconds per keyframe;
+* R-Precision top-1/2/3 and multimodal distance between the scripts' and the generated sequences' evaluator
+  embeddings, FID between generated and ground-truth sequence embeddings, diversity of the generated ones
+  (Guo et al. 2022); a failed keyframe counts as the neutral face there;
+* the semantic check score on ``evaluate/data/eval_cases.json`` (:func:`run_semantic_suite`).
+
+With ``temperature > 0`` generation is repeated once per seed and every number is reported as mean and 95% CI;
+with greedy decoding (or a deterministic backend) it runs once and the seeds only reshuffle R-Precision batches and
+diversity pairs, as HumanML3D's evaluation repeats them.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from .. import rig
+from ..errors import BackendUnavailableError, FormatError, GenerationError, KeyframeFaceError
+from ..script import Keyframes, load_keyframes
+from .evaluator import Evaluator, load_evaluator
+from .metrics import diversity, frechet_distance, keyframe_errors, mean_ci, multimodal_distance, r_precision
+
+__all__ = [
+    "EVAL_CASES_PATH",
+    "BackendEvaluation",
+    "SplitRun",
+    "evaluate_backend",
+    "evaluate_keyframes",
+    "evaluate_predictions",
+    "load_predictions",
+    "load_split",
+    "neutral_baseline",
+    "probe_backend",
+    "real_pairs_ceiling",
+    "run_backend",
+    "score_run",
+]
+
+log = logging.getLogger(__name__)
+
+#: The evaluation's own semantic cases (written for evaluation, kept apart from the corpus and the rules tests).
+EVAL_CASES_PATH: Final[Path] = Path(__file__).resolve().parent / "data" / "eval_cases.json"
+
+ProgressCallback = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, eq=False)
+class SplitRun:
+    """One pass of a generator over clips.
+
+    ``truths``: ground truth per clip, (K_i, 61) float32, with its text (``Keyframes``). ``predictions``: the
+    generated (K_i, 61) float32 values, rows of failed keyframes NaN. ``seconds``: wall-clock generation time.
+    ``failures``: clip id -> first error line.
+    """
+
+    backend: str
+    clip_ids: tuple[str, ...]
+    truths: tuple[Keyframes, ...]
+    predictions: tuple[np.ndarray, ...]
+    seconds: float
+    seed: int | None = None
+    failures: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def keyframes_total(self) -> int:
+        return sum(len(t) for t in self.truths)
+
+    @property
+    def keyframes_valid(self) -> int:
+        return int(sum(np.sum(np.all(np.isfinite(p), axis=1)) for p in self.predictions))
+
+
+def load_split(corpus: str | Path, *, split: str = "test", limit: int | None = None) -> list[Any]:
+    """The clips of ``split`` of the dataset at ``corpus`` (any adapter), first ``limit`` of them if given."""
+    from ..data import load_dataset
+    from ..data.layout import SPLITS
+
+    if split not in SPLITS:
+        raise FormatError(f"unknown split {split!r}; choose one of: {', '.join(SPLITS)}")
+    clips = load_dataset(corpus).split(split)
+    if not clips:
+        raise FormatError(f"{corpus} has no clips in split {split!r}")
+    if limit is not None:
+        if limit < 1:
+            raise FormatError(f"limit must be at least 1, got {limit}")
+        clips = clips[:limit]
+    return clips
+
+
+def run_backend(
+    backend: Any,
+    clips: Sequence[Any],
+    *,
+    seed: int | None = None,
+    generate_options: Mapping[str, Any] | None = None,
+    progress: ProgressCallback | None = None,
+) -> SplitRun:
+    """Generate every clip's keyframes with ``backend`` (a ready :class:`Backend`) from its script alone.
+
+    ``generate_options``: keyword arguments for :func:`keyframeface.generate.generate` (temperature, policy ...).
+    Failed keyframes (:class:`GenerationError`) become NaN rows; any other :class:`KeyframeFaceError` fails the
+    whole clip. ``progress(done, total)`` after each clip.
+    """
+    from ..generate import generate
+
+    truths, preds, ids = [], [], []
+    failures: dict[str, str] = {}
+    seconds = 0.0
+    for n, clip in enumerate(clips):
+        truth = clip.resolved()
+        script = truth.script()
+        pred = np.full((len(truth), rig.NUM_CHANNELS), np.nan, dtype=np.float32)
+        start = time.perf_counter()
+        try:
+            pred = generate(script, backend=backend, seed=seed, **dict(generate_options or {})).array()
+        except GenerationError as exc:
+            partial = exc.partial
+            if isinstance(partial, Keyframes):
+                for i, kf in enumerate(partial.keyframes):
+                    if kf.values is not None:
+                        pred[i] = kf.array
+            failures[clip.id] = str(exc).splitlines()[0][:200]
+        except KeyframeFaceError as exc:
+            failures[clip.id] = str(exc).splitlines()[0][:200]
+        seconds += time.perf_counter() - start
+        truths.append(truth)
+        preds.append(np.asarray(pred, dtype=np.float32))
+        ids.append(clip.id)
+        if progress is not None:
+            progress(n + 1, len(clips))
+    name = str(getattr(backend, "name", None) or type(backend).__name__)
+    return SplitRun(name, tuple(ids), tuple(truths), tuple(preds), seconds, seed, failures)
+
+
+def load_predictions(path: str | Path) -> dict[str, Keyframes]:
+    """Saved predictions: a folder of ``<clip id>.json`` keyframes documents (what ``keyframeface eval run
+    --write-predictions DIR`` writes). Returns clip id -> :class:`Keyframes`."""
+    root = Path(path)
+    if not root.is_dir():
+        raise FormatError(f"predictions {root} should be a folder of <clip id>.json keyframes files")
+    return {p.stem: load_keyframes(p) for p in sorted(root.glob("*.json"))}
+
+
+def evaluate_predictions(predictions: Mapping[str, Keyframes], clips: Sequence[Any], *,
+                         name: str = "keyframes") -> SplitRun:
+    """A :class:`SplitRun` from saved predictions: clips without a prediction, or with a different keyframe
+    count, count as failed (NaN rows); times are unknown (0 s)."""
+    truths, preds, ids = [], [], []
+    failures: dict[str, str] = {}
+    for clip in clips:
+        truth = clip.resolved()
+        pred = np.full((len(truth), rig.NUM_CHANNELS), np.nan, dtype=np.float32)
+        got = predictions.get(clip.id)
+        if got is None:
+            failures[clip.id] = "no prediction"
+        elif len(got) != len(truth):
+            failures[clip.id] = f"expected {len(truth)} keyframes, got {len(got)}"
+        else:
+            for i, kf in enumerate(got.keyframes):
+                if kf.values is not None:
+                    pred[i] = kf.array
+        truths.append(truth)
+        preds.append(pred)
+        ids.append(clip.id)
+    return SplitRun(name, tuple(ids), tuple(truths), tuple(preds), 0.0, None, failures)
+
+
+def score_run(run: SplitRun, *, evaluator: Evaluator | None = None, seed: int = 0) -> dict[str, float]:
+    """All numbers of one run, flat: ``mse``/``mae`` and ``mse_<region>``/``mae_<region>``, ``validity``,
+    ``s_per_keyframe``, ``r_precision_top1..3``, ``mm_distance``, ``fid``, ``diversity`` (and
+    ``diversity_real`` of the ground truth, for reference). ``seed`` shuffles R-Precision batches and diversity
+    pairs. ``evaluator``: default the shipped one."""
+    ev = evaluator or load_evaluator()
+    out: dict[str, float] = {}
+    if run.predictions:
+        pred = np.concatenate(run.predictions)
+        true = np.concatenate([t.array() for t in run.truths])
+        ok = np.all(np.isfinite(pred), axis=1)
+        errors = keyframe_errors(pred[ok], true[ok])
+        for region, d in errors.items():
+            suffix = "" if region == "all" else f"_{region}"
+            out[f"mse{suffix}"] = d["mse"]
+            out[f"mae{suffix}"] = d["mae"]
+    total = run.keyframes_total
+    out["validity"] = run.keyframes_valid / total if total else float("nan")
+    out["s_per_keyframe"] = run.seconds / total if total else float("nan")
+    neutral = rig.neutral()
+    generated = [np.where(np.isfinite(p), p, neutral) for p in run.predictions]
+    text = ev.encode_texts(run.truths)
+    motion = ev.encode_motions(generated)
+    real = ev.encode_motions([t.array() for t in run.truths])
+    top = r_precision(text, motion, seed=seed)
+    out.update({f"r_precision_top{k + 1}": v for k, v in enumerate(top)})
+    out["mm_distance"] = multimodal_distance(text, motion)
+    out["fid"] = frechet_distance(motion, real)
+    out["diversity"] = diversity(motion, seed=seed)
+    out["diversity_real"] = diversity(real, seed=seed)
+    return out
+
+
+@dataclass(frozen=True)
+class BackendEvaluation:
+    """One row of an evaluation table.
+
+    ``available``: False when the backend could not start (``reason`` says why; no numbers). ``runs``: per-seed
+    score dicts. ``summary``: metric -> (mean, 95% CI half-width) over the runs. ``semantic``: check and case
+    pass rates on the evaluation cases (or None when skipped). ``info``: split, clips, seeds, sampling ...
+    """
+
+    backend: str
+    available: bool
+    reason: str = ""
+    runs: tuple[Mapping[str, float], ...] = ()
+    summary: Mapping[str, tuple[float, float]] = field(default_factory=dict)
+    semantic: Mapping[str, Any] | None = None
+    info: Mapping[str, Any] = field(default_factory=dict)
+    failures: Mapping[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "available": self.available,
+            "reason": self.reason,
+            "summary": {k: {"mean": m, "ci95": c} for k, (m, c) in self.summary.items()},
+            "runs": [dict(r) for r in self.runs],
+            "semantic": dict(self.semantic) if self.semantic is not None else None,
+            "info": dict(self.info),
+            "failures": dict(list(self.failures.items())[:50]),
+        }
+
+
+def _summarise(runs: Sequence[Mapping[str, float]]) -> dict[str, tuple[float, float]]:
+    keys = list(runs[0]) if runs else []
+    return {k: mean_ci([r[k] for r in runs]) for k in keys}
+
+
+def _semantic(backend: Any, cases_path: str | Path | None) -> dict[str, Any]:
+    from .semantic_checks import run_semantic_suite
+
+    report = run_semantic_suite(backend, cases_path=cases_path or EVAL_CASES_PATH)
+    return {"check_pass_rate": report.check_pass_rate, "case_pass_rate": report.case_pass_rate,
+            "checks_passed": report.checks_passed, "checks_total": report.checks_total,
+            "cases": len(report.cases), "tags": {t: list(v) for t, v in report.tag_rates().items()}}
+
+
+def evaluate_backend(
+    backend: str | Any,
+    clips: Sequence[Any],
+    *,
+    seeds: Sequence[int] = (0,),
+    temperature: float = 0.0,
+    backend_options: Mapping[str, Any] | None = None,
+    generate_options: Mapping[str, Any] | None = None,
+    semantic: bool = True,
+    cases_path: str | Path | None = None,
+    evaluator: Evaluator | None = None,
+    progress: ProgressCallback | None = None,
+    keep_runs: list[SplitRun] | None = None,
+) -> BackendEvaluation:
+    """Evaluate ``backend`` (a registered name or a ready :class:`Backend`) on ``clips`` (see :func:`load_split`).
+
+    A backend that cannot start (unknown name, missing extra, no model) gives ``available=False`` with the reason
+    instead of raising, so one table can compare whatever is installed. ``seeds``: one generation per seed when
+    ``temperature > 0``, else one generation scored once per seed. ``keep_runs``: when a list is given the raw
+    :class:`SplitRun` objects are appended to it (to write predictions).
+    """
+    from ..backends.registry import get_backend
+
+    name = backend if isinstance(backend, str) else str(getattr(backend, "name", "") or type(backend).__name__)
+    if not seeds:
+        raise FormatError("give at least one seed")
+    try:
+        instance = get_backend(backend, **dict(backend_options or {}))
+    except BackendUnavailableError as exc:
+        return BackendEvaluation(name, False, str(exc).splitlines()[0][:300])
+    ev = evaluator or load_evaluator()
+    options = {"temperature": temperature, **dict(generate_options or {})}
+    sampling = temperature > 0
+    runs: list[Mapping[str, float]] = []
+    failures: dict[str, str] = {}
+    base: SplitRun | None = None
+    for seed in seeds:
+        if sampling or base is None:
+            base = run_backend(instance, clips, seed=seed if sampling else seeds[0], generate_options=options,
+                               progress=progress)
+            failures.update(base.failures)
+            if keep_runs is not None:
+                keep_runs.append(base)
+        runs.append(score_run(base, evaluator=ev, seed=seed))
+    sem = _semantic(instance, cases_path) if semantic else None
+    info = {"clips": len(clips), "keyframes": sum(len(c.keyframes) for c in clips), "seeds": list(seeds),
+            "temperature": temperature, "sampling": sampling, "generations": len(seeds) if sampling else 1}
+    return BackendEvaluation(name, True, "", tuple(runs), _summarise(runs), sem, info, failures)
+
+
+def evaluate_keyframes(
+    predictions: Mapping[str, Keyframes],
+    clips: Sequence[Any],
+    *,
+    name: str = "keyframes",
+    seeds: Sequence[int] = (0,),
+    evaluator: Evaluator | None = None,
+) -> BackendEvaluation:
+    """Score saved predictions (clip id -> :class:`Keyframes`) like a backend (no timing, no semantic cases)."""
+    ev = evaluator or load_evaluator()
+    run = evaluate_predictions(predictions, clips, name=name)
+    runs = [score_run(run, evaluator=ev, seed=s) for s in seeds]
+    for r in runs:
+        r.pop("s_per_keyframe", None)
+    info = {"clips": len(clips), "keyframes": run.keyframes_total, "seeds": list(seeds), "source": "predictions"}
+    return BackendEvaluation(name, True, "", tuple(runs), _summarise(runs), None, info, run.failures)
+
+
+def real_pairs_ceiling(clips: Sequence[Any], *, seeds: Sequence[int] = (0,),
+                       evaluator: Evaluator | None = None) -> dict[str, float]:
+    """The evaluator on the clips' own (text, ground-truth keyframes) pairs: R-Precision top-1/2/3, multimodal
+    distance and diversity, each the mean over ``seeds`` (batch shuffles). The ceiling a generator can reach."""
+    ev = evaluator or load_evaluator()
+    truths = [c.resolved() for c in clips]
+    text = ev.encode_texts(truths)
+    real = ev.encode_motions([t.array() for t in truths])
+    rows = []
+    for seed in seeds:
+        top = r_precision(text, real, seed=seed)
+        rows.append({**{f"r_precision_top{k + 1}": v for k, v in enumerate(top)},
+                     "mm_distance": multimodal_distance(text, real), "diversity": diversity(real, seed=seed)})
+    return {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+
+
+def neutral_baseline(clips: Sequence[Any], *, seeds: Sequence[int] = (0,),
+                     evaluator: Evaluator | None = None) -> BackendEvaluation:
+    """The floor: every keyframe the neutral face (all zeros), scored like a backend. Its MSE/MAE is what "doing
+    nothing" costs; its R-Precision is near 0 (sequences of the same length embed identically, and ties count
+    against the true motion)."""
+    neutral = rig.neutral()
+    predictions = {c.id: Keyframes.from_array(np.tile(neutral, (len(c.keyframes), 1))) for c in clips}
+    return evaluate_keyframes(predictions, clips, name="neutral face (baseline)", seeds=seeds, evaluator=evaluator)
+
+
+def probe_backend(name: str, *, timeout_s: float = 300.0) -> str | None:
+    """Generate one keyframe with backend ``name`` in a child process; the reason it cannot run, or ``None``.
+
+    Native engines (llama.cpp builds for another CPU, GPU libraries) can kill the process outright (SIGILL,
+    SIGSEGV) where no Python error can be caught; probing in a child lets a comparison table report such a
+    backend as unusable instead of dying with it. Errors the backend raises normally are left to the real run.
+    """
+    import json as _json
+    import subprocess
+    import sys
+    import tempfile
+
+    script = {"background": "A probe.", "emotion": "", "keyframes": [{"description": "She smiles."}]}
+    with tempfile.TemporaryDirectory(prefix="kff-probe-") as tmp:
+        path = Path(tmp) / "probe.json"
+        path.write_text(_json.dumps(script), encoding="utf-8")
+        cmd = [sys.executable, "-m", "keyframeface", "-q", "generate", str(path), "-o", str(Path(tmp) / "out.json"),
+               "--backend", name, "--policy", "repair"]
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, check=False)
+        except subprocess.TimeoutExpired:
+            return f"a one-keyframe test generation took longer than {timeout_s:.0f} s"
+    if done.returncode < 0:
+        import signal
+
+        try:
+            signame = signal.Signals(-done.returncode).name
+        except ValueError:
+            signame = f"signal {-done.returncode}"
+        return (f"the backend crashed the process ({signame}) on a one-keyframe test generation; its native "
+                "library does not run on this machine")
+    return None
