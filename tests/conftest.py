@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from keyframeface.shared_data import shared_dir
+
+# Property tests are derandomized by default so a CI run is reproducible (a failure found once is found every
+# time); set KEYFRAMEFACE_HYPOTHESIS=explore locally to search with fresh random examples.
+settings.register_profile("repeatable", derandomize=True, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile("explore" if os.environ.get("KEYFRAMEFACE_HYPOTHESIS") == "explore" else "repeatable")
 
 
 @pytest.fixture(scope="session")
@@ -38,8 +46,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    import os
-
     if config.getoption("--runslow") or os.environ.get("KEYFRAMEFACE_RUN_SLOW") == "1":
         return
     skip = pytest.mark.skip(reason="slow: run with --runslow or KEYFRAMEFACE_RUN_SLOW=1 (CI does)")

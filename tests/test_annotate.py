@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import warnings
 from pathlib import Path
@@ -67,7 +68,7 @@ def test_every_template_parses_to_its_own_action() -> None:
             assert fact_id in names, (fact_id, sentence, names)
 
 
-# (channel written, stem measured back, full value of the action in the lexicon)
+# (channel written, stem measured back)
 _SINGLE = [
     ("BrowDown_", "BrowDownLeft"), ("BrowInnerUp", "BrowInnerUp"), ("EyeWide_", "EyeWideLeft"),
     ("EyeSquint_", "EyeSquintLeft"), ("CheekSquint_", "CheekSquintLeft"), ("NoseSneer_", "NoseSneerLeft"),
@@ -78,11 +79,20 @@ _SINGLE = [
 ]  # fmt: skip
 
 
+@functools.cache
+def _ceiling(written: str, measured: str) -> float:
+    """The largest value of ``measured`` that the strongest description of ``written`` regenerates."""
+    return float(regenerate(annotate_values(values(**{written: 1.0})).description)[IDX[measured]])
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.sampled_from(_SINGLE), st.floats(0.15, 0.75), st.integers(0, 5))
 def test_values_words_values_within_one_grade(case: tuple[str, str], x: float, seed: int) -> None:
     """values -> words -> values through the rules composer comes back within about one intensity grade."""
     written, measured = case
+    # Some actions top out below 1 in the vocabulary (wide eyes at about 0.55: "higher looks deer-in-headlights",
+    # FACS.md), so the round trip is checked inside the range that words can express for the channel.
+    x = min(x, _ceiling(written, measured))
     v = values(**{written: x})
     ann = annotate_values(v, seed=seed)
     back = regenerate(ann.description)[IDX[measured]]

@@ -435,7 +435,7 @@ def test_non_string_input() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"policy": "lenient"}, {"index": -1}, {"index": True}, {"index": "0"}, {"representation": "semantic"}],
+    [{"policy": "lenient"}, {"index": -1}, {"index": True}, {"index": "0"}, {"representation": "no-such-representation"}],
 )
 def test_bad_arguments(kwargs: dict[str, Any]) -> None:
     with pytest.raises(ScriptError):

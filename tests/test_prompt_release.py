@@ -296,7 +296,7 @@ def test_build_messages_rejects_unplanned_script_and_unknown_representation() ->
     with pytest.raises(ScriptError, match="plan"):
         build_messages(Script.from_text("A sad face."), 0)
     with pytest.raises(ScriptError, match="representation"):
-        build_messages(SCRIPT, 0, representation="semantic")
+        build_messages(SCRIPT, 0, representation="no-such-representation")
     with pytest.raises(ScriptError):
         build_messages({"keyframes": []}, 0)  # type: ignore[arg-type]
 

@@ -98,7 +98,13 @@ def generate(
     if script.needs_planning:
         from .plan import plan  # imported lazily: planning is optional
 
-        script = plan(script.text or "", backend=backend if isinstance(backend, str) else None, seed=seed)
+        script = plan(
+            script.text or "",
+            backend=backend if isinstance(backend, str) else None,
+            seed=seed,
+            backend_options=backend_options,
+            timeout_s=timeout_s,
+        )
     if policy not in ("strict", "repair"):
         raise ScriptError(f"policy must be 'strict' or 'repair', got {policy!r}")
     if concurrency < 1 or retries < 0 or repair_attempts < 0:

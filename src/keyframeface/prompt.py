@@ -39,6 +39,8 @@ gaze, the opposite of the capture convention in :mod:`keyframeface.rig`) is *not
 
 Representations: ``"json"`` is the release's format (the full 61-key object, wrapped in ``{"Keyframe_x": ...}``).
 ``"compact"`` lists only the active channels, ``MouthSmileLeft=0.4; BrowInnerUp=0.3`` (absent channels are 0).
+``"semantic"`` first describes the face in words, one line per active region under ``Regions:`` (action,
+intensity, symmetry), then gives ``Values:`` in the compact form; the parser reads the values after the description.
 A new representation is one entry in ``_REPRESENTATIONS``: a system prompt, an extractor from text to
 ``(name, raw value)`` pairs and a formatter for training targets; validation and policies are shared.
 """
@@ -65,12 +67,14 @@ __all__ = [
     "MAX_RESPONSE_CHARS",
     "POLICIES",
     "REPRESENTATIONS",
+    "SEMANTIC_SYSTEM_PROMPT",
     "SYSTEM_PROMPT",
     "ParsedValues",
     "PromptContent",
     "answer_key",
     "build_messages",
     "build_requests",
+    "describe_regions",
     "format_answer",
     "ordinal_word",
     "parse_answer_key",
@@ -97,6 +101,19 @@ COMPACT_SYSTEM_PROMPT: Final[str] = (
     "semantic keyframe. The 52 blendshapes are in [0,1], and the 9 head/eye pose parameters are in [-1,1]. "
     "Return only the non-zero parameters as Name=value pairs separated by semicolons, for example "
     "MouthSmileLeft=0.4; BrowInnerUp=0.3. Parameters you leave out are 0; answer neutral for a neutral face."
+)
+
+#: System prompt of the "semantic" representation (this project's): a short structured description of the face
+#: first (regions, intensities, symmetry, as in the sister project SemanticFace), then the values. Writing the
+#: description first lets a model reason in words before committing to numbers, in a form a person can check.
+SEMANTIC_SYSTEM_PROMPT: Final[str] = (
+    "You are a professional facial animator. Generate the ARKit facial parameters for exactly one requested "
+    "semantic keyframe. First describe the face under 'Regions:', one line per active region, as "
+    "'- region: action intensity, symmetry' (regions: brows, eyes, gaze, cheeks, nose, jaw, mouth, tongue, head; "
+    "intensity: slight, moderate, strong or full; symmetry: symmetric, left stronger, right stronger, left only or "
+    "right only). Then write 'Values:' followed by the non-zero parameters as Name=value pairs separated by "
+    "semicolons, for example Values: MouthSmileLeft=0.4; BrowInnerUp=0.3. The 52 blendshapes are in [0,1] and the "
+    "9 head/eye pose parameters in [-1,1]; parameters you leave out are 0 ('Values: neutral' for a neutral face)."
 )
 
 #: Model answers longer than this are refused before any scanning (the release's answers are ~2,500 characters;
@@ -457,7 +474,8 @@ def format_answer(values: np.ndarray | Sequence[float], index: int, *, represent
                   digits: int = 3) -> str:
     """The answer text a model should write for keyframe ``index`` (0-based) with ``values`` ((61,) in CHANNELS
     order), e.g. a training target: ``{"Keyframe_one":{...61 keys...}}`` for ``"json"`` (compact separators, as
-    the release's answers), ``MouthSmileLeft=0.4; BrowInnerUp=0.3`` for ``"compact"``. Values are rounded to
+    the release's answers), ``MouthSmileLeft=0.4; BrowInnerUp=0.3`` for ``"compact"``, ``Regions:`` lines then
+    ``Values: ...`` for ``"semantic"``. Values are rounded to
     ``digits`` decimals and written as given (clamp first with :func:`rig.clamp` if they may leave their range).
     :func:`parse_values` reads the text back.
     """
@@ -921,9 +939,103 @@ def _extract_compact(text: str, ctx: _Context) -> _Extracted:
     return _Extracted(pairs, None, absent_is_zero=True)
 
 
+#: Intensity words of the semantic description, by upper bound of the magnitude (FACS-like A-E scale folded
+#: into four words; the bounds are this project's choice and only shape the text, not the values).
+_INTENSITY_WORDS: Final[tuple[tuple[float, str], ...]] = (
+    (0.25, "slight"), (0.5, "moderate"), (0.8, "strong"), (math.inf, "full"),
+)  # fmt: skip
+#: Below this magnitude a channel is not mentioned in the description (still written in the values).
+_DESCRIBE_MIN: Final[float] = 0.05
+#: Left and right differing by less than this are "symmetric".
+_SYMMETRY_TOLERANCE: Final[float] = 0.1
+_CAMEL = re.compile(r"[A-Z][a-z]*")
+_VALUES_MARKER = re.compile(r"^[ \t>*_#-]*values[ \t*_]*[:=]", re.IGNORECASE | re.MULTILINE)
+
+
+def _intensity_word(magnitude: float) -> str:
+    return next(word for bound, word in _INTENSITY_WORDS if magnitude < bound)
+
+
+def _action_words(name: str) -> str:
+    """``MouthSmileLeft`` -> ``smile``, ``BrowInnerUp`` -> ``inner up``, ``HeadYaw`` -> ``yaw``: the channel
+    name without its side and its region word, in lowercase words."""
+    words = [w.lower() for w in _CAMEL.findall(name) if w not in ("Left", "Right")]
+    region_words = {"brow", "eye", "jaw", "mouth", "cheek", "nose", "tongue", "head"}
+    kept = [w for i, w in enumerate(words) if not (i == 0 and w in region_words)]
+    return " ".join(kept) or " ".join(words)
+
+
+def describe_regions(values: np.ndarray) -> list[str]:
+    """The semantic representation's description of ``values`` ((61,) in CHANNELS order): one line per active
+    region, ``"- mouth: smile moderate, left stronger; jaw open slight"``-style. Empty for a neutral face."""
+    arr = np.asarray(values, dtype=np.float64).reshape(-1)
+    partner = {**{a: b for a, b in rig.MIRROR_PAIRS}, **{b: a for a, b in rig.MIRROR_PAIRS}}
+    lines: list[str] = []
+    for region, names in rig.GROUPS.items():
+        if region == "eye_rotation":  # follows the gaze channels (rig.sync_eye_rotations); not described twice
+            continue
+        actions: list[str] = []
+        done: set[str] = set()
+        for name in names:
+            if name in done:
+                continue
+            v = float(arr[rig.CHANNEL_INDEX[name]])
+            other = partner.get(name)
+            if other is not None and other in names:
+                done.update((name, other))
+                w = float(arr[rig.CHANNEL_INDEX[other]])
+                left, right = (v, w) if "Left" in name else (w, v)
+                peak = max(abs(left), abs(right))
+                if peak < _DESCRIBE_MIN:
+                    continue
+                if abs(left - right) < _SYMMETRY_TOLERANCE:
+                    side = "symmetric"
+                elif min(abs(left), abs(right)) < _DESCRIBE_MIN:
+                    side = "left only" if abs(left) > abs(right) else "right only"
+                else:
+                    side = "left stronger" if abs(left) > abs(right) else "right stronger"
+                actions.append(f"{_action_words(name)} {_intensity_word(peak)}, {side}")
+            else:
+                done.add(name)
+                if abs(v) < _DESCRIBE_MIN:
+                    continue
+                direction = ""
+                if name in rig.POSE:  # sign words for head rotation (yaw + = toward the subject's right; rig.py)
+                    direction = " positive" if v > 0 else " negative"
+                actions.append(f"{_action_words(name)}{direction} {_intensity_word(abs(v))}")
+        if actions:
+            lines.append(f"- {region}: " + "; ".join(actions))
+    return lines
+
+
+def _format_semantic(values: np.ndarray, number: int, digits: int) -> str:
+    lines = describe_regions(values) or ["- face: neutral"]
+    return "Regions:\n" + "\n".join(lines) + "\nValues: " + _format_compact(values, number, digits)
+
+
+def _extract_semantic(text: str, ctx: _Context) -> _Extracted:
+    """The ``"semantic"`` representation: a description, then ``Values:`` and the compact pairs (or a JSON
+    object). The *last* ``Values:`` line is used, so a draft in the description does not count. Without one,
+    ``strict`` fails; ``repair`` reads ``Name=value`` pairs anywhere in the answer, with a warning."""
+    text = _FENCE.sub("\n", text)
+    marks = list(_VALUES_MARKER.finditer(text))
+    if not marks:
+        if ctx.policy == "strict":
+            raise ctx.fail("no 'Values:' line after the description; expected 'Regions:' lines, then "
+                           "'Values: MouthSmileLeft=0.4; BrowInnerUp=0.3' (or 'Values: neutral')")
+        ctx.warnings.append("no 'Values:' line after the description; read Name=value pairs from the whole answer")
+        return _extract_compact(text, ctx)
+    tail = text[marks[-1].end():]
+    if "{" in tail:
+        found = _extract_json(tail, ctx)
+        return _Extracted(found.pairs, found.key, absent_is_zero=True)
+    return _extract_compact(tail, ctx)
+
+
 _REPRESENTATIONS: Final[Mapping[str, _Representation]] = {
     "json": _Representation("json", SYSTEM_PROMPT, _extract_json, _format_json),
     "compact": _Representation("compact", COMPACT_SYSTEM_PROMPT, _extract_compact, _format_compact),
+    "semantic": _Representation("semantic", SEMANTIC_SYSTEM_PROMPT, _extract_semantic, _format_semantic),
 }
 #: The representation names :func:`build_messages` and :func:`parse_values` accept.
 REPRESENTATIONS: Final[tuple[str, ...]] = tuple(_REPRESENTATIONS)
@@ -1083,7 +1195,8 @@ def parse_values(text: str, *, policy: str = "strict", index: int | None = None,
 
     ``index`` (0-based) is the keyframe the request asked for. A wrapper key naming another keyframe is only
     warned about, in both policies: the request asked for exactly one keyframe, so the values answer it whatever
-    the label says. ``representation`` is ``"json"`` (the release's) or ``"compact"`` (absent channels are 0).
+    the label says. ``representation`` is ``"json"`` (the release's), ``"compact"`` (absent channels are 0) or
+    ``"semantic"`` (a description, then ``Values:`` in the compact form; the values after the last ``Values:``).
 
     Values are not transformed (no eye-pitch sign change). The text is capped at :data:`MAX_RESPONSE_CHARS`
     characters and objects at :data:`MAX_NESTING` levels; scanning is linear in the text length.

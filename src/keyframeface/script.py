@@ -25,6 +25,7 @@ import numpy as np
 from . import rig
 from .errors import FormatError, ScriptError
 from .io.atomic import atomic_write_text
+from .io.files import checked_size
 
 __all__ = [
     "ANIMATION_FORMAT",
@@ -557,12 +558,7 @@ def _reject_constant(name: str) -> Any:
 def read_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Any:
     """Read a JSON (or, with PyYAML installed, YAML) file with a size cap; NaN/Infinity are rejected."""
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise FormatError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise FormatError(f"{p} is {size} bytes; the limit is {max_bytes} bytes")
+    checked_size(p, max_bytes)
     try:
         raw = p.read_bytes()
     except OSError as exc:

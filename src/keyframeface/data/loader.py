@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError, KeyframeFaceError
+from ..io.files import checked_size
 from ..script import MAX_FILE_BYTES, Animation, Keyframe, Keyframes, read_json_file
 from .layout import (
     DATASET_FILE,
@@ -329,9 +330,7 @@ def _manifest_clip(entry: Any, root: Path, where: _Where) -> Clip:
 
 
 def _read_lines(path: Path) -> Iterator[tuple[int, str]]:
-    size = path.stat().st_size
-    if size > 16 * MAX_FILE_BYTES:
-        raise FormatError(f"{path} is {size} bytes; the limit is {16 * MAX_FILE_BYTES}")
+    checked_size(path, 16 * MAX_FILE_BYTES)
     with path.open("r", encoding="utf-8-sig") as handle:
         try:
             for number, line in enumerate(handle, start=1):

@@ -60,6 +60,7 @@ from .. import rig
 from ..errors import FormatError
 from ..script import Animation, Keyframes
 from .atomic import atomic_open
+from .files import checked_size
 from .timecode import format_timecodes, snap_rate, split_timecodes
 
 __all__ = [
@@ -110,12 +111,7 @@ def _open_lines(source: Source, max_bytes: int) -> Iterator[tuple[Iterator[str],
     """Yield (text lines, label) for a path or an open text/binary stream; paths are size-checked first."""
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        try:
-            size = path.stat().st_size
-        except OSError as exc:
-            raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-        if size > max_bytes:
-            raise FormatError(f"{path} is {size} bytes; the limit is {max_bytes} bytes (split the take or raise max_bytes)")
+        checked_size(path, max_bytes, hint="split the take or raise max_bytes")
         try:
             handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
         except OSError as exc:

@@ -26,6 +26,7 @@ from .. import rig
 from ..errors import FormatError, ScriptError
 from ..script import ANIMATION_FORMAT, FORMAT_VERSION, Animation, Keyframes
 from .atomic import atomic_open
+from .files import checked_size
 
 __all__ = ["MAX_NPZ_BYTES", "read_npz", "write_npz"]
 
@@ -83,12 +84,7 @@ def read_npz(path: str | os.PathLike[str], *, max_bytes: int = MAX_NPZ_BYTES) ->
     :class:`FormatError` for a damaged or foreign archive.
     """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise FormatError(f"cannot read {p}: {exc.strerror or exc}") from None
-    if size > max_bytes:
-        raise FormatError(f"{p} is {size} bytes; the limit is {max_bytes} bytes")
+    checked_size(p, max_bytes)
     label = str(p)
     try:
         with p.open("rb") as handle:

@@ -31,6 +31,7 @@ from ..errors import FormatError, KeyframeFaceError, ModelOutputError, ScriptErr
 from ..prompt import POLICIES, PromptContent, parse_user_message, parse_values, requests_jsonl
 from ..script import MAX_DESCRIPTION_CHARS, MAX_KEYFRAMES, MAX_TEXT_CHARS, Keyframe, Keyframes, Script
 from .atomic import atomic_write_text
+from .files import checked_size
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -49,12 +50,7 @@ MAX_LINE_BYTES: Final[int] = 8 * 1024 * 1024
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for every non-blank line, at most MAX_KEYFRAMES of them."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if size > MAX_FILE_BYTES:
-        raise FormatError(f"{path} is {size} bytes; the limit for a release .jsonl file is {MAX_FILE_BYTES} bytes")
+    checked_size(path, MAX_FILE_BYTES, what="a release .jsonl file")
     count = 0
     try:
         with path.open("rb") as handle:
