@@ -504,3 +504,18 @@ def test_khronos_validator_accepts_ict_files(written_ict: dict[str, Path]) -> No
 @pytest.mark.shared
 def test_three_js_loads_ict_files(written_ict: dict[str, Path]) -> None:
     _check_three(written_ict, {key: list(rig.BLENDSHAPES) for key in written_ict})
+
+
+def test_ict_asset_found_in_fetch_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without a shared folder, the copy written by `keyframeface fetch-ict` (KEYFRAMEFACE_CACHE) is used."""
+    from keyframeface.errors import FormatError
+    from keyframeface.io import ict_head
+
+    monkeypatch.setattr(ict_head, "shared_dir", lambda: None)
+    monkeypatch.setenv("KEYFRAMEFACE_CACHE", str(tmp_path))
+    with pytest.raises(FormatError, match="keyframeface fetch-ict"):
+        ict_head.find_ict_asset()
+    target = tmp_path / "ict-facekit" / "ict_arkit52.npz"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"placeholder")
+    assert ict_head.find_ict_asset() == target

@@ -400,10 +400,15 @@ def test_asset_fetch_command_converts_a_local_copy(
     neutral = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=np.float64)
     shapes = {s: neutral for st in arkit_source_shapes().values() for s in st}
     folder = _write_ict_folder(tmp_path / "src", neutral, np.array([[0, 1, 2]]), ["M_Face"], shapes)
-    assert main(["--from-dir", str(folder), "--out", str(tmp_path / "o.npz")]) == 0
+    assert main(["--from-dir", str(folder), "--output", str(tmp_path / "o.npz")]) == 0
     assert capsys.readouterr().out.strip().endswith("o.npz")
-    assert main(["--from-dir", str(tmp_path / "nothing"), "--out", str(tmp_path / "p.npz")]) == 1
+    assert main(["--from-dir", str(tmp_path / "nothing"), "--output", str(tmp_path / "p.npz")]) == 1
     assert "generic_neutral_mesh.obj" in capsys.readouterr().err
+    # the same through the keyframeface command
+    from keyframeface.cli.main import main as cli_main
+
+    assert cli_main(["fetch-ict", "--from-dir", str(folder), "-o", str(tmp_path / "q.npz")]) == 0
+    assert (tmp_path / "q.npz").is_file()
 
 
 def test_gl_renders_from_several_threads(gl_renderer: Any) -> None:

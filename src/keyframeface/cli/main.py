@@ -32,6 +32,7 @@ COMMANDS: tuple[str, ...] = (
     "annotate",
     "dataset",
     "train",
+    "fetch_ict",
 )
 
 

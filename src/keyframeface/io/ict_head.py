@@ -56,17 +56,29 @@ _FACE_PARTS: dict[str, tuple[str, ...]] = {
 }
 
 
+def default_asset_dir() -> Path:
+    """Where ``keyframeface fetch-ict`` writes the converted head by default and where it is looked for:
+    ``$KEYFRAMEFACE_CACHE/ict-facekit`` or ``~/.cache/keyframeface/ict-facekit`` (``$XDG_CACHE_HOME`` respected)."""
+    root = os.environ.get("KEYFRAMEFACE_CACHE")
+    if root:
+        return Path(root) / "ict-facekit"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg) if xdg else Path.home() / ".cache"
+    return base / "keyframeface" / "ict-facekit"
+
+
 def _missing_message(where: str) -> str:
     return (
-        f"the ICT-FaceKit head was not found ({where}). It is not shipped with keyframeface: put the "
-        "project's shared folder beside the checkout or set KEYFRAMEFACE_SHARED to it (the file is "
-        f"{ICT_RELATIVE_PATH}), or pass mesh='/path/to/ict_arkit52.npz'; use mesh='default' for the "
-        "built-in head"
+        f"the ICT-FaceKit head was not found ({where}). It is not shipped with keyframeface: download and "
+        f"convert it once with `keyframeface fetch-ict` (into {default_asset_dir()}), or put the project's shared "
+        f"folder beside the checkout or set KEYFRAMEFACE_SHARED to it (the file is {ICT_RELATIVE_PATH}), or pass "
+        "mesh='/path/to/ict_arkit52.npz'; use mesh='default' for the built-in head"
     )
 
 
 def find_ict_asset(path: str | os.PathLike[str] | None = None) -> Path:
-    """The ``ict_arkit52.npz`` to read: ``path`` (a file or a folder holding it) or the shared data copy.
+    """The ``ict_arkit52.npz`` to read: ``path`` (a file or a folder holding it), else the shared data copy, else
+    the copy ``keyframeface fetch-ict`` wrote into :func:`default_asset_dir`.
 
     Raises :class:`FormatError` that says how to get the asset when it cannot be found.
     """
@@ -78,12 +90,11 @@ def find_ict_asset(path: str | os.PathLike[str] | None = None) -> Path:
             raise FormatError(_missing_message(f"no file at {p}"))
         return p
     root = shared_dir()
-    if root is None:
-        raise FormatError(_missing_message("no shared data folder"))
-    p = root / ICT_RELATIVE_PATH
-    if not p.is_file():
-        raise FormatError(_missing_message(f"no file at {p}"))
-    return p
+    candidates = ([root / ICT_RELATIVE_PATH] if root is not None else []) + [default_asset_dir() / ICT_RELATIVE_PATH.name]
+    for p in candidates:
+        if p.is_file():
+            return p
+    raise FormatError(_missing_message("looked in " + ", ".join(str(c) for c in candidates)))
 
 
 def load_ict_head(path: str | os.PathLike[str] | None = None) -> HeadModel:

@@ -18,7 +18,6 @@ their halves; ARKit's ``tongueOut`` has no ICT shape and stays zero.
 
 from __future__ import annotations
 
-import argparse
 import io
 import logging
 import os
@@ -34,6 +33,7 @@ import numpy as np
 from .. import rig
 from ..errors import FormatError
 from ..io.atomic import atomic_write_bytes
+from ..io.ict_head import default_asset_dir
 
 __all__ = [
     "DEFAULT_REF",
@@ -61,18 +61,6 @@ _SPLIT_SHAPES = ("browInnerUp", "cheekPuff")  # ICT has _L and _R halves of thes
 _MISSING_SHAPES = ("tongueOut",)
 _DELTA_EPS_CM = 1e-3  # offsets shorter than this are noise from the OBJ's printed precision; zeroed
 _MAX_DOWNLOAD_BYTES = 2 << 30
-
-
-def default_asset_dir() -> Path:
-    """Where :func:`fetch_ict` writes by default and :class:`~keyframeface.render.head3d.Head3DRenderer` looks
-    when no shared folder has the head: ``$KEYFRAMEFACE_CACHE/ict-facekit`` or
-    ``~/.cache/keyframeface/ict-facekit`` (``$XDG_CACHE_HOME`` respected)."""
-    root = os.environ.get("KEYFRAMEFACE_CACHE")
-    if root:
-        return Path(root) / "ict-facekit"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg) if xdg else Path.home() / ".cache"
-    return base / "keyframeface" / "ict-facekit"
 
 
 def _arkit_name(ict_stem: str) -> str:
@@ -309,44 +297,10 @@ def fetch_ict(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m keyframeface.render.asset_fetch``: download (or convert a local copy of) the ICT head."""
-    parser = argparse.ArgumentParser(
-        prog="python -m keyframeface.render.asset_fetch",
-        description="Download the ICT-FaceKit head (MIT) from GitHub and convert it for keyframeface's 3D preview.",
-    )
-    parser.add_argument("-o", "--out", help=f"output folder or .npz file (default {default_asset_dir()})")
-    parser.add_argument(
-        "--ref", default=DEFAULT_REF, help="git commit, tag or branch to download (default %(default)s)"
-    )
-    parser.add_argument("--url", help="download this zip of the repository instead of GitHub's archive")
-    parser.add_argument(
-        "--from-dir", help="convert a local ICT-FaceKit checkout or FaceXModel folder; no download"
-    )
-    parser.add_argument("--timeout-s", type=float, default=120.0, help="network timeout in seconds")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    out = args.out if args.out else default_asset_dir()
-    try:
-        if args.from_dir:
-            path = convert_ict(args.from_dir, out)
-        else:
-            from tqdm import tqdm
+    """``python -m keyframeface.render.asset_fetch ARGS``: the same as ``keyframeface fetch-ict ARGS``."""
+    from ..cli.main import main as cli_main
 
-            with tqdm(unit="B", unit_scale=True, desc="ICT-FaceKit", file=sys.stderr) as bar:
-
-                def progress(done: int, total: int) -> None:
-                    bar.total = total or None
-                    bar.update(done - bar.n)
-
-                path = fetch_ict(out, ref=args.ref, url=args.url, timeout_s=args.timeout_s, progress=progress)
-    except FormatError as exc:
-        sys.stderr.write(f"error: {exc}\n")
-        return 1
-    sys.stdout.write(f"{path}\n")
-    if Path(path).parent.resolve() != default_asset_dir().resolve():
-        sys.stderr.write(f"use it with: keyframeface render ... --renderer 3d (asset={path})\n")
-    return 0
-
+    return cli_main(["fetch-ict", *(sys.argv[1:] if argv is None else argv)])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -29,7 +29,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from .. import rig
-from ..errors import BackendUnavailableError, FormatError
+from ..errors import BackendUnavailableError
 from ..io.head_model import HeadModel, pose_quaternions
 from .base import check_size, check_values
 
@@ -463,31 +463,10 @@ class Head3DRenderer:
 
 
 def _load_head(asset: str | os.PathLike[str] | None) -> HeadModel:
-    """The ICT head from ``asset``, else the shared folder, else :func:`.asset_fetch.default_asset_dir`."""
+    """The ICT head from ``asset``, else the shared folder, else the ``keyframeface fetch-ict`` cache."""
     from ..io.ict_head import load_ict_head
-    from .asset_fetch import default_asset_dir
 
-    try:
-        if asset is None and not _shared_has_head():
-            fetched = default_asset_dir() / "ict_arkit52.npz"
-            if fetched.is_file():
-                return load_ict_head(fetched)
-        return load_ict_head(asset)
-    except FormatError as exc:
-        if "not found" not in str(exc):
-            raise
-        raise FormatError(
-            f"{exc}; or download and convert it once with: python -m keyframeface.render.asset_fetch "
-            "(see docs/ict_asset.md)"
-        ) from None
-
-
-def _shared_has_head() -> bool:
-    from ..io.ict_head import ICT_RELATIVE_PATH
-    from ..shared_data import shared_dir
-
-    root = shared_dir()
-    return root is not None and (root / ICT_RELATIVE_PATH).is_file()
+    return load_ict_head(asset)
 
 
 # Keyed by the model's id; the model is kept in the value so that id cannot be reused while cached.
