@@ -52,3 +52,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never read a developer's or CI machine's keyframeface config file (backends.config)."""
+    monkeypatch.setenv("KEYFRAMEFACE_CONFIG", str(tmp_path_factory.getbasetemp() / "no-such-config.toml"))

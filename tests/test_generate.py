@@ -208,3 +208,27 @@ def test_indices_direct_backend_gets_current_previous() -> None:
 def test_indices_out_of_range() -> None:
     with pytest.raises(ScriptError, match="out of range"):
         generate(SCRIPT, backend=Direct(), indices=[9])
+
+
+class Crashing(Backend):
+    name = "crashing"
+    capabilities: ClassVar[Capabilities] = Capabilities()
+
+    def generate_values(
+        self, script: Script, index: int, *, previous: np.ndarray | None, options: GenerationOptions
+    ) -> DirectResult:
+        if index == 1:
+            raise RuntimeError("a third-party bug")
+        return DirectResult(rig.neutral())
+
+
+def test_foreign_exceptions_keep_partial_results() -> None:
+    with pytest.raises(GenerationError, match="RuntimeError: a third-party bug") as info:
+        generate(SCRIPT, backend=Crashing())
+    assert info.value.partial.missing == [1]
+
+
+@pytest.mark.parametrize("timeout_s", [0, -1, float("nan"), "10"])
+def test_bad_timeout(timeout_s: object) -> None:
+    with pytest.raises(ScriptError, match="timeout_s"):
+        generate(SCRIPT, backend=Direct(), timeout_s=timeout_s)  # type: ignore[arg-type]

@@ -95,12 +95,16 @@ def generate(
     """
     if not isinstance(script, Script):
         raise ScriptError(f"generate() takes a Script, got {type(script).__name__}; use Script.from_dict or load_script")
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s < 1e6:
+        raise ScriptError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}", field="timeout_s")
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 10:
+        raise ScriptError(f"temperature must be a number in [0, 10], got {temperature!r}", field="temperature")
     if script.needs_planning:
         from .plan import plan  # imported lazily: planning is optional
 
         script = plan(
             script.text or "",
-            backend=backend if isinstance(backend, str) else None,
+            backend=backend,
             seed=seed,
             backend_options=backend_options,
             timeout_s=timeout_s,
@@ -152,6 +156,8 @@ def generate(
                     backoff_s=settings.backoff_s,
                     cancel=cancel,
                 )
+                if len(texts) != len(selected):
+                    raise BackendError(f"the batch gave {len(texts)} answers for {len(selected)} requests")
                 first_texts = {i: str(t) for i, t in zip(selected, texts, strict=True)}
             except BackendError as exc:
                 logger.warning("batched generation failed (%s); falling back to one request per keyframe", exc)
@@ -170,6 +176,10 @@ def generate(
             except KeyframeFaceError as exc:
                 with lock:
                     failed[i] = exc
+            except Exception as exc:  # a third-party backend's own error must not drop the other keyframes
+                logger.debug("keyframe %d failed", i + 1, exc_info=True)
+                with lock:
+                    failed[i] = BackendError(f"{type(exc).__name__}: {exc}")
             finally:
                 with lock:
                     finished()
@@ -200,6 +210,9 @@ def generate(
                     explanations[i] = list(result.explanation)
             except KeyframeFaceError as exc:
                 failed[i] = exc
+            except Exception as exc:  # a third-party backend's own error must not drop the other keyframes
+                logger.debug("keyframe %d failed", i + 1, exc_info=True)
+                failed[i] = BackendError(f"{type(exc).__name__}: {exc}")
             finished()
 
     keyframes = tuple(
@@ -301,6 +314,8 @@ def _chat_keyframe(
     messages: list[dict[str, str]] = [dict(m) for m in prompt.build_messages(script, index, representation=settings.representation)]
     last_error: ModelOutputError | None = None
     for attempt in range(settings.repair_attempts + 1):
+        if cancel is not None and cancel.is_set():
+            raise GenerationError("cancelled")
         if attempt == 0 and first_text is not None:
             text = first_text
         else:

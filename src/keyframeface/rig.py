@@ -209,10 +209,15 @@ def to_array(values: Mapping[str, float], *, default: float = 0.0, field: str | 
     Values are not clamped (see :func:`clamp`).
     """
     out = np.full(NUM_CHANNELS, default, dtype=np.float32)
+    seen: dict[str, str] = {}
     for name, value in values.items():
         if is_ignored_name(name):
             continue
-        out[CHANNEL_INDEX[canonical_name(name, field=field)]] = float(value)
+        canonical = canonical_name(name, field=field)
+        if canonical in seen:
+            raise ScriptError(f"{seen[canonical]!r} and {name[:60]!r} both mean {canonical}; give it once", field=field)
+        seen[canonical] = name
+        out[CHANNEL_INDEX[canonical]] = float(value)
     return out
 
 
@@ -239,8 +244,8 @@ class ClampReport:
 def clamp(values: np.ndarray, *, max_reports: int = 100) -> tuple[np.ndarray, list[ClampReport]]:
     """Clip (..., 61) values to each channel's range; NaN becomes 0 (neutral).
 
-    Returns the clipped float32 copy and up to ``max_reports`` reports of what changed (the rest is counted in the
-    logs by callers through ``len`` of a full ``np.count_nonzero`` if they need it).
+    Returns the clipped float32 copy and at most ``max_reports`` reports of what changed (the first ones in array
+    order; the total number of changed values is not reported).
     """
     arr = np.asarray(values, dtype=np.float32)
     if arr.shape[-1] != NUM_CHANNELS:

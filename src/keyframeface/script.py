@@ -56,13 +56,13 @@ MAX_DESCRIPTION_CHARS = 2_000
 MAX_TEXT_CHARS = 8_000  # background, emotion, free text
 MAX_NAME_CHARS = 200
 MAX_TIME_S = 24 * 3600.0
+MAX_FRAME_TIME_S = 7 * 24 * 3600.0  # frame times of captures are times of day (Live Link timecodes): a week is plenty
 MAX_FILE_BYTES = 64 * 1024 * 1024  # keyframes / scripts; dense animations are read by io readers with their own cap
 
 
 # ------------------------------------------------------------------------------------------------ validators
-def _text(value: Any, fieldname: str, *, limit: int, required: bool = False) -> str:
-    if value is None:
-        value = ""
+def _check_text(value: Any, fieldname: str, *, limit: int) -> str:
+    """Refuse what no keyframeface file may hold: non-strings, over-long text, NUL, unpaired surrogates."""
     if not isinstance(value, str):
         raise ScriptError(f"expected a string, got {type(value).__name__}", field=fieldname)
     if len(value) > limit:
@@ -73,7 +73,11 @@ def _text(value: Any, fieldname: str, *, limit: int, required: bool = False) -> 
         value.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate (e.g. "\ud800" in JSON) could never be written back out
         raise ScriptError("contains an unpaired UTF-16 surrogate; use valid Unicode text", field=fieldname) from None
-    value = value.strip()
+    return value
+
+
+def _text(value: Any, fieldname: str, *, limit: int, required: bool = False) -> str:
+    value = _check_text("" if value is None else value, fieldname, limit=limit).strip()
     if required and not value:
         raise ScriptError("must not be empty", field=fieldname)
     return value
@@ -172,6 +176,18 @@ def _meta(value: Any) -> dict[str, Any]:
     return meta
 
 
+def _numeric_array(value: Any, fieldname: str, dtype: type[np.floating[Any]]) -> np.ndarray:
+    """``value`` as a numeric array of ``dtype``; strings, booleans and objects are refused (no silent parsing)."""
+    try:
+        raw = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ScriptError(f"expected an array of numbers ({exc})", field=fieldname) from None
+    if raw.dtype.kind not in "fiu":
+        raise ScriptError(f"expected numbers, got {raw.dtype}", field=fieldname)
+    with np.errstate(over="ignore"):
+        return raw.astype(dtype)
+
+
 def _mapping(value: Any, fieldname: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise ScriptError(f"expected an object, got {type(value).__name__}", field=fieldname)
@@ -192,6 +208,17 @@ class Keyframe:
     time_s: float | None = None
     name: str | None = None
     values: tuple[float, ...] | None = None
+
+    def __post_init__(self) -> None:
+        # Every way of building a Keyframe is checked here, not only from_dict, so nothing invalid reaches a writer.
+        _check_text(self.description, "description", limit=MAX_DESCRIPTION_CHARS)
+        if self.name is not None:
+            _check_text(self.name, "name", limit=MAX_NAME_CHARS)
+        _time(self.time_s, "time_s")
+        if self.values is not None and (
+            len(self.values) != rig.NUM_CHANNELS or not all(math.isfinite(v) for v in self.values)
+        ):
+            raise ScriptError(f"expected {rig.NUM_CHANNELS} finite values", field="values")
 
     @property
     def array(self) -> np.ndarray:
@@ -283,6 +310,10 @@ class Script:
     def __post_init__(self) -> None:
         if not self.keyframes and not self.text:
             raise ScriptError("a script needs a non-empty 'keyframes' list or a 'text' to plan from")
+        _check_text(self.background, "background", limit=MAX_TEXT_CHARS)
+        _check_text(self.emotion, "emotion", limit=MAX_TEXT_CHARS)
+        if self.text is not None:
+            _check_text(self.text, "text", limit=MAX_TEXT_CHARS)
         if len(self.keyframes) > MAX_KEYFRAMES:
             raise ScriptError(f"has {len(self.keyframes)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
         _check_times(self.keyframes)
@@ -340,6 +371,8 @@ class Keyframes:
     def __post_init__(self) -> None:
         if len(self.keyframes) > MAX_KEYFRAMES:
             raise ScriptError(f"has {len(self.keyframes)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+        _check_text(self.background, "background", limit=MAX_TEXT_CHARS)
+        _check_text(self.emotion, "emotion", limit=MAX_TEXT_CHARS)
         _check_times(self.keyframes)
 
     def __len__(self) -> int:
@@ -439,20 +472,34 @@ class Animation:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        frames = np.asarray(self.frames, dtype=np.float32)
+        frames = _numeric_array(self.frames, "frames", np.float32)
         if frames.ndim != 2 or frames.shape[1] != rig.NUM_CHANNELS:
             raise ScriptError(f"frames must have shape (T, {rig.NUM_CHANNELS}), got {frames.shape}")
-        if not (isinstance(self.fps, (int, float)) and math.isfinite(self.fps) and 0 < self.fps <= 1000):
+        if not np.isfinite(frames).all():  # also catches values too large for float32
+            raise ScriptError("contains NaN, inf or a value too large for float32", field="frames")
+        if not (
+            isinstance(self.fps, (int, float))
+            and not isinstance(self.fps, bool)
+            and math.isfinite(self.fps)
+            and 0 < self.fps <= 1000
+        ):
             raise ScriptError(f"fps must be a number in (0, 1000], got {self.fps!r}", field="fps")
         object.__setattr__(self, "frames", frames)
         object.__setattr__(self, "fps", float(self.fps))
         if self.times_s is not None:
-            times = np.asarray(self.times_s, dtype=np.float64)
+            times = _numeric_array(self.times_s, "times_s", np.float64)
             if times.shape != (frames.shape[0],):
                 raise ScriptError(f"times_s must have shape ({frames.shape[0]},), got {times.shape}")
+            if times.size and not (np.isfinite(times).all() and times.min() >= 0 and times.max() <= MAX_FRAME_TIME_S):
+                raise ScriptError(f"times must be finite seconds in [0, {MAX_FRAME_TIME_S:g}]", field="times_s")
+            if times.size > 1 and (np.diff(times) < 0).any():
+                raise ScriptError("frame times must not go backwards", field="times_s")
             object.__setattr__(self, "times_s", times)
         if self.valid is not None:
-            valid = np.asarray(self.valid, dtype=bool)
+            valid = np.asarray(self.valid)
+            if valid.dtype.kind not in "biu":
+                raise ScriptError(f"valid must be booleans, got {valid.dtype}", field="valid")
+            valid = valid.astype(bool)
             if valid.shape != (frames.shape[0],):
                 raise ScriptError(f"valid must have shape ({frames.shape[0]},), got {valid.shape}")
             object.__setattr__(self, "valid", valid)
@@ -476,7 +523,7 @@ class Animation:
         t = self.frame_times()
         return float(t[-1] - t[0]) if t.size else 0.0
 
-    def to_dict(self, *, digits: int | None = 5) -> dict[str, Any]:
+    def to_dict(self, *, digits: int | None = 6) -> dict[str, Any]:
         frames = self.frames.astype(np.float64)
         if digits is not None:
             frames = np.round(frames, digits) + 0.0
@@ -514,8 +561,14 @@ class Animation:
         if not isinstance(raw, list):
             raise ScriptError("expected a list of frames", field="frames")
         try:
-            arr = np.asarray(raw, dtype=np.float64)
+            arr = np.asarray(raw)  # no dtype: strings or booleans in the rows are refused below, not parsed
         except (TypeError, ValueError, OverflowError) as exc:
+            raise ScriptError(f"frames must be rows of numbers ({exc})", field="frames") from None
+        if arr.size and arr.dtype.kind not in "fiu":
+            raise ScriptError(f"frames must be rows of numbers, got {arr.dtype}", field="frames")
+        try:
+            arr = arr.astype(np.float64)
+        except OverflowError as exc:
             raise ScriptError(f"frames must be rows of numbers ({exc})", field="frames") from None
         if arr.size == 0:
             arr = arr.reshape(0, len(names))
@@ -607,7 +660,15 @@ def load_script(path: str | os.PathLike[str]) -> Script:
     """Load a script file (a keyframes file is accepted too: its descriptions and times are used)."""
     data = read_json_file(path)
     if isinstance(data, dict) and data.get("format") == KEYFRAMES_FORMAT:
-        return Keyframes.from_dict(data).script()
+        keys = Keyframes.from_dict(data)
+        empty = [i for i, kf in enumerate(keys.keyframes) if not kf.description]
+        if empty:
+            raise ScriptError(
+                "has no description, so there is nothing to generate from (extracted keyframes are described by "
+                "`keyframeface annotate` first)",
+                field=f"keyframes[{empty[0]}].description",
+            )
+        return keys.script()
     return Script.from_dict(data)
 
 

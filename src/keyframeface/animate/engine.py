@@ -48,7 +48,9 @@ GROUP_OFFSETS_S: Final[Mapping[str, float]] = {
     "tongue": 0.0,
     "head": 0.06,
 }
-_MAX_FRAMES: Final[int] = 24 * 3600 * 120  # a day at 120 fps: beyond this the request is surely a mistake
+# 12 hours at 60 fps (2.6 M frames, ~640 MB per (T, 61) float32 copy; animate() makes a few): beyond this the request
+# is surely a mistake, and it would exhaust memory on an ordinary machine.
+_MAX_FRAMES: Final[int] = 12 * 3600 * 60
 
 
 def channel_offsets(group_offsets_s: Mapping[str, float] = GROUP_OFFSETS_S) -> np.ndarray:
@@ -65,7 +67,10 @@ def frame_times(duration_s: float, fps: float) -> np.ndarray:
     end when it falls on a frame)."""
     count = math.floor(duration_s * fps + 1e-9) + 1
     if count > _MAX_FRAMES:
-        raise ScriptError(f"{duration_s:g} s at {fps:g} fps is {count} frames; the limit is {_MAX_FRAMES}")
+        raise ScriptError(
+            f"{duration_s:g} s at {fps:g} fps is {count} frames; the limit is {_MAX_FRAMES} (use a shorter duration_s "
+            "or a lower fps)"
+        )
     return np.arange(count, dtype=np.float64) / fps
 
 
@@ -102,7 +107,7 @@ def animate(
     """Turn keyframes into dense animation.
 
     ``keyframes``: generated or extracted :class:`Keyframes` (no script needed; all must have values).
-    ``fps``: frames per second in (0, 1000], non-integer allowed (29.97). ``duration_s``: total length;
+    ``fps``: frames per second in [1, 1000], non-integer allowed (29.97). ``duration_s``: total length;
     ``None`` = natural (see :mod:`.timing`). ``method``: an interpolation method name (``step``, ``linear``,
     ``cubic``, ``pchip``, ``akima``). ``life``: master switch of the life layers; ``blinks``, ``saccades`` and
     ``head_motion`` switch each. ``offsets``: per-group timing offsets (:data:`GROUP_OFFSETS_S`).
@@ -129,7 +134,10 @@ def animate(
             "regenerate them or remove them",
             field="keyframes",
         )
+    # At least 1 fps: below that, keyframes between frames would silently vanish from the output.
     fps = _check_number(fps, "fps", low=0.0, high=1000.0)
+    if fps < 1.0:
+        raise ScriptError(f"expected at least 1 frame per second, got {fps!r}", field="fps")
     if duration_s is not None:
         duration_s = _check_number(duration_s, "duration_s", low=0.0, high=24 * 3600.0)
     if tail_s is not None:
@@ -169,7 +177,7 @@ def animate(
 
     timed = Keyframes(
         keyframes=tuple(
-            replace(kf, time_s=round(ts, 6))
+            replace(kf, time_s=float(ts))
             for kf, ts in zip(keyframes.keyframes, timing.times_s, strict=True)
         ),
         background=keyframes.background,

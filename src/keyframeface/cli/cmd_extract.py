@@ -18,7 +18,9 @@ def add_parser(sub: Any) -> None:
     group = p.add_mutually_exclusive_group()
     group.add_argument("--max-error", type=float, default=None, help="reconstruction error bound")
     group.add_argument("--count", type=int, default=None, help="exact number of keyframes")
-    p.add_argument("--method", default="greedy", help="extraction method (greedy, dp, uniform)")
+    from ..extract_methods import available_methods
+
+    p.add_argument("--method", default="greedy", help=f"extraction method ({', '.join(available_methods())})")
     p.set_defaults(run=run)
 
 

@@ -35,7 +35,12 @@ def run_generate(args: argparse.Namespace) -> Keyframes:
     from ..generate import generate
 
     script = read_script_arg(args)
-    with progress_bar(len(script.keyframes) or 1, "generate", quiet=args.quiet) as update:
+    if script.needs_planning:  # plan first so the progress bar counts the real keyframes
+        from ..plan import plan
+
+        script = plan(script.text or "", backend=args.backend, seed=args.seed,
+                      backend_options=backend_options(args), timeout_s=args.timeout_s)
+    with progress_bar(len(script.keyframes), "generate", quiet=args.quiet) as update:
         return generate(
             script,
             backend=args.backend,
@@ -71,9 +76,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         keys = run_generate(args)
     except GenerationError as exc:
-        if isinstance(exc.partial, Keyframes) and args.output != "-":
+        if isinstance(exc.partial, Keyframes):  # nothing produced is lost: the good keyframes are written
             save_keyframes(exc.partial, args.output)
-            print(f"keyframeface: partial results saved to {args.output}", file=sys.stderr)
+            where = "standard output" if args.output == "-" else args.output
+            print(f"keyframeface: partial results saved to {where}", file=sys.stderr)
         raise
     if args.explain:
         print_explanations(keys)

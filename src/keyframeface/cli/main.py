@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from .._version import __version__
-from ..errors import GenerationError, KeyframeFaceError
+from ..errors import KeyframeFaceError
 
 __all__ = ["build_parser", "main"]
 
@@ -64,21 +64,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(debug=args.debug, quiet=args.quiet)
     try:
         return int(args.run(args) or 0)
-    except GenerationError as exc:
-        if args.debug:
-            raise
-        print(f"keyframeface: error: {exc}", file=sys.stderr)
-        return 1
     except KeyframeFaceError as exc:
         if args.debug:
             raise
         print(f"keyframeface: error: {exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # stdout closed early (e.g. piped into head): nothing more to say
+        return 1
+    except OSError as exc:  # an output folder that cannot be written, a disk that is full ...
+        if args.debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"keyframeface: error: cannot read or write{where}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("keyframeface: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -158,17 +158,21 @@ def export_sft(
             if rep == "json":
                 hf[split].append(_line(hf_record))
         for split in SPLITS:
+            path = root / rep / f"{split}.jsonl"
             if swift[split]:
-                path = root / rep / f"{split}.jsonl"
                 atomic_write_text(path, "".join(line + "\n" for line in swift[split]))
                 written.append(path)
+            else:  # an earlier export's file for this split would otherwise mix two corpora
+                path.unlink(missing_ok=True)
         counts = {s: len(swift[s]) for s in SPLITS}
         if huggingface and rep == "json":
             for split in SPLITS:
+                path = root / "hf" / f"{split}.jsonl"
                 if hf[split]:
-                    path = root / "hf" / f"{split}.jsonl"
                     atomic_write_text(path, "".join(line + "\n" for line in hf[split]))
                     written.append(path)
+                else:
+                    path.unlink(missing_ok=True)
             atomic_write_text(root / "hf" / "README.md", _hf_readme(counts, "json"))
             atomic_write_text(root / "hf" / "dataset_infos.json", json.dumps(_hf_infos(counts), indent=1) + "\n")
             written += [root / "hf" / "README.md", root / "hf" / "dataset_infos.json"]

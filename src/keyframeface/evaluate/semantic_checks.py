@@ -33,7 +33,7 @@ import numpy as np
 from .. import rig
 from ..backends.base import Backend
 from ..errors import FormatError, KeyframeFaceError
-from ..script import Script
+from ..script import Script, read_json_file
 
 __all__ = [
     "DEFAULT_CASES_PATH",
@@ -479,10 +479,7 @@ def load_cases(path: str | Path | None = None) -> list[SemanticCase]:
     """Load and validate a cases file (default: the package's). Every expression is parsed and every keyframe
     reference checked against its script, so a bad file fails here, naming the case."""
     p = Path(path) if path is not None else DEFAULT_CASES_PATH
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"cannot read semantic cases from {p}: {exc}") from None
+    data = read_json_file(p)  # size cap, UTF-8, NaN, huge integers and deep nesting give FormatError
     if not isinstance(data, dict) or data.get("format") != CASES_FORMAT or not isinstance(data.get("cases"), list):
         raise FormatError(f"{p} is not a semantic cases file: expected {{'format': {CASES_FORMAT!r}, 'cases': [...]}}")
     cases: list[SemanticCase] = []
@@ -499,9 +496,14 @@ def load_cases(path: str | Path | None = None) -> list[SemanticCase]:
             script = Script.from_dict(raw.get("script"))
         except KeyframeFaceError as exc:
             raise FormatError(f"{where} ({cid}): invalid script: {exc}") from None
-        tags = tuple(str(t) for t in raw.get("tags") or ())
+        raw_tags, raw_checks = raw.get("tags") or [], raw.get("checks") or []
+        if not isinstance(raw_tags, list) or not all(isinstance(t, str) for t in raw_tags):
+            raise FormatError(f"{where} ({cid}): 'tags' must be a list of strings")
+        if not isinstance(raw_checks, list):
+            raise FormatError(f"{where} ({cid}): 'checks' must be a list")
+        tags = tuple(raw_tags)
         checks: list[_Check] = []
-        for k, check in enumerate(raw.get("checks") or ()):
+        for k, check in enumerate(raw_checks):
             if not isinstance(check, dict) or not isinstance(check.get("expr"), str):
                 raise FormatError(f"{where} ({cid}): checks[{k}] needs an 'expr' string")
             kf = check.get("keyframe", 0)

@@ -77,6 +77,10 @@ def _string(value: np.ndarray, key: str, label: str) -> str:
     return str(value)
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
 def read_npz(path: str | os.PathLike[str], *, max_bytes: int = MAX_NPZ_BYTES) -> Animation:
     """Read an animation written by :func:`write_npz` (or any ``.npz`` with ``frames``, ``channels``, ``fps``).
 
@@ -98,6 +102,10 @@ def read_npz(path: str | os.PathLike[str], *, max_bytes: int = MAX_NPZ_BYTES) ->
             fmt = archive["format"] if "format" in archive.files else None
             if fmt is not None and _string(np.asarray(fmt), "format", label) != ANIMATION_FORMAT:
                 raise FormatError(f"{label}: expected format {ANIMATION_FORMAT!r}, got {str(fmt)[:60]!r}")
+            if "version" in archive.files and (
+                archive["version"].shape != () or archive["version"].dtype.kind not in "iu"
+            ):
+                raise FormatError(f"{label}: 'version' must be a single integer")
             if "version" in archive.files and int(archive["version"]) != FORMAT_VERSION:
                 raise FormatError(
                     f"{label}: unsupported version {int(archive['version'])}; this keyframeface reads {FORMAT_VERSION}"
@@ -123,7 +131,7 @@ def read_npz(path: str | os.PathLike[str], *, max_bytes: int = MAX_NPZ_BYTES) ->
     frames = np.zeros((raw.shape[0], rig.NUM_CHANNELS), dtype=np.float32)
     try:
         names = [rig.canonical_name(str(c), field="channels") for c in channels]
-    except ScriptError as exc:
+    except (ScriptError, ValueError, TypeError) as exc:
         raise FormatError(f"{label}: {exc}") from None
     if len(set(names)) != len(names):
         raise FormatError(f"{label}: a channel is listed twice in 'channels'")
@@ -131,14 +139,14 @@ def read_npz(path: str | os.PathLike[str], *, max_bytes: int = MAX_NPZ_BYTES) ->
     if fps.shape != () or fps.dtype.kind not in "fiu":
         raise FormatError(f"{label}: 'fps' must be a single number")
     try:
-        meta = json.loads(meta_text) if meta_text else {}
-        kf_doc = json.loads(kf_text) if kf_text else None
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{label}: 'meta' or 'keyframes' is not valid JSON ({exc.msg})") from None
+        meta = json.loads(meta_text, parse_constant=_refuse_constant) if meta_text else {}
+        kf_doc = json.loads(kf_text, parse_constant=_refuse_constant) if kf_text else None
+    except (json.JSONDecodeError, ValueError) as exc:
+        raise FormatError(f"{label}: 'meta' or 'keyframes' is not valid JSON ({exc})") from None
     if not isinstance(meta, dict):
         raise FormatError(f"{label}: 'meta' must be a JSON object")
     try:
         keyframes = Keyframes.from_dict(kf_doc) if kf_doc else None
         return Animation(frames=frames, fps=float(fps), times_s=times, valid=valid, keyframes=keyframes, meta=meta)
-    except ScriptError as exc:
+    except (ScriptError, ValueError, TypeError) as exc:
         raise FormatError(f"{label}: {exc}") from None

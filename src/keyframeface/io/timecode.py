@@ -125,6 +125,11 @@ def snap_rate(lowest: float) -> float:
     for r in STANDARD_RATES:
         if r >= lowest:
             return r
+    if lowest > 1000:
+        raise FormatError(
+            f"a timecode frame field of {lowest - 1:g} implies a rate above 1000 fps; the timecodes are not "
+            "HH:MM:SS:FF at a capture rate (pass timecode_fps= if they are)"
+        )
     return float(math.ceil(lowest))
 
 
