@@ -20,7 +20,6 @@ functions, keyframes a script does not have).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
