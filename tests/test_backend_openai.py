@@ -409,3 +409,96 @@ def test_server_dies_mid_run_keeps_partial_results(model_file: Path) -> None:
         assert partial is not None and partial.missing == [1, 2]  # type: ignore[attr-defined]
     finally:
         srv.stop()
+
+
+# ------------------------------------------------------------------------------ structured-output fallback
+class _Always400:
+    """A tiny stdlib server on 127.0.0.1 that answers every request with HTTP 400 naming response_format."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                outer.requests += 1
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                body = b'{"error": {"message": "response_format not supported"}}'
+                self.send_response(400)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture()
+def always_400() -> Iterator[_Always400]:
+    srv = _Always400()
+    yield srv
+    srv.close()
+
+
+@pytest.mark.parametrize("representation", ["json", "compact", "plan"])
+def test_server_rejecting_structured_output_forever_stops_after_a_few_requests(
+        always_400: _Always400, representation: str) -> None:
+    b = backend(base_url=always_400.base_url, model="m")
+    with pytest.raises(BackendError, match="HTTP 400"):
+        b.complete(prompt.build_messages(SCRIPT, 0), options=GenerationOptions(timeout_s=5,
+                                                                                representation=representation))
+    assert 1 <= always_400.requests <= 3
+
+
+def test_rejection_with_structured_output_already_off_is_an_error(
+        always_400: _Always400, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keyframeface.backends import openai as openai_module
+
+    b = backend(base_url=always_400.base_url, model="m")
+    # Whatever the reason a rejection comes back with nothing left to drop, complete() must not loop on it.
+    monkeypatch.setattr(b, "_http_error", lambda exc, where, body: openai_module._Rejected("HTTP 400: no"))
+    with pytest.raises(BackendError, match="structured"):
+        b.complete(prompt.build_messages(SCRIPT, 0), options=GenerationOptions(timeout_s=5))
+    assert always_400.requests <= 3
+
+
+@pytest.mark.parametrize("field", ["response_format", "grammar"])
+def test_extra_body_may_not_set_structured_fields(field: str) -> None:
+    with pytest.raises(BackendUnavailableError, match="structured="):
+        backend(extra_body={field: {"type": "json_object"}})
+
+
+@pytest.mark.parametrize("timeout_s", [-1.0, float("nan")])
+def test_urllib_value_errors_become_backend_errors(timeout_s: float) -> None:
+    b = backend(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m")
+    with pytest.raises(BackendError, match="timeout"):
+        b._call("GET", "/models", None, timeout_s=timeout_s)
+
+
+def test_non_utf8_or_unreadable_config_is_a_format_error_naming_the_file(no_user_config: Path) -> None:
+    from keyframeface.backends.config import load_config
+    from keyframeface.errors import FormatError
+
+    no_user_config.write_bytes(b'[backends.openai]\nmodel = "\xff\xfe"\n')
+    with pytest.raises(FormatError, match="UTF-8") as info:
+        load_config()
+    assert str(no_user_config) in str(info.value)
+    with pytest.raises(BackendUnavailableError, match="UTF-8"):
+        get_backend("openai")
+    no_user_config.unlink()
+    no_user_config.mkdir()
+    (no_user_config / "x").mkdir()
+    assert load_config() == {}  # a folder is not a config file

@@ -60,14 +60,14 @@ def test_rules_and_none_use_the_deterministic_planner() -> None:
     assert plan(text) == plan(text, backend="rules") == plan(text, backend=None, seed=3)
 
 
-@pytest.mark.parametrize("text", ["", "   ", 3])
+@pytest.mark.parametrize("text", ["", "   ", 3, "a\x00b", "x" * 8001])
 def test_bad_text_is_refused(text: Any) -> None:
     with pytest.raises(ScriptError):
         plan(text)
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.text(min_size=1, max_size=300).filter(lambda t: t.strip()))
+@given(st.text(min_size=1, max_size=300).filter(lambda t: t.strip() and "\x00" not in t))
 def test_any_text_plans_into_two_to_six_increasing_keyframes(text: str) -> None:
     script = plan(text)
     times = [k.time_s for k in script.keyframes]
@@ -142,3 +142,46 @@ def test_unreachable_server_falls_back_quickly() -> None:
     script = plan(text, backend="openai", backend_options={"base_url": f"http://127.0.0.1:{port}/v1", "model": "m"},
                   timeout_s=5)
     assert script == plan(text)
+
+
+# -------------------------------------------------------------------------------------- size limits
+@pytest.mark.parametrize("text", ["word " * 1500, "word " * 1599 + "word", "x" * 7000, "字" * 7999 + "。",
+                                  "A shy girl " + "very " * 1300 + "blushes, then she smiles " + "a lot " * 100])
+def test_long_beats_fit_the_script_limits(text: str) -> None:
+    from keyframeface.script import MAX_DESCRIPTION_CHARS, Script
+
+    script = plan(text)
+    assert Script.from_dict(script.to_dict()) == script
+    assert all(len(k.description) <= MAX_DESCRIPTION_CHARS for k in script.keyframes)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from("ab 字.,"), min_size=1, max_size=2500), min_size=1, max_size=3)
+       .map(" then ".join).filter(lambda t: t.strip() and len(t) <= 8000))
+def test_planned_scripts_always_load_back(text: str) -> None:
+    from keyframeface.script import Script
+
+    script = plan(text)
+    assert Script.from_dict(script.to_dict()) == script
+
+
+def test_long_planned_descriptions_are_cut_not_refused() -> None:
+    answer = json.dumps({"keyframes": ["word " * 1000, "The brows rise."]})
+    script = parse_plan(answer, text="x")
+    assert len(script.keyframes[0].description) <= 2000 and script.keyframes[0].description.endswith("...")
+
+
+@pytest.mark.parametrize("answer", ['{"a":' + "[" * 100_000, '{"a":' + "[" * 100_000 + "}", "{" * 200_000,
+                                    "x" * 300_000, '{"k": 1}' * 20_000])
+def test_hostile_planning_answers_fail_fast_with_model_output_error(answer: str) -> None:
+    import time
+
+    t0 = time.perf_counter()
+    with pytest.raises(ModelOutputError):
+        parse_plan(answer, text="x")
+    assert time.perf_counter() - t0 < 2.0
+
+
+def test_plan_object_after_unbalanced_prose_is_found() -> None:
+    answer = "Sure {not json} and {" + json.dumps(PLANNED) + " and more {"
+    assert parse_plan(answer).emotion == "Embarrassed joy."

@@ -40,7 +40,8 @@ SCRIPT = {
 
 def _app(**options: Any) -> TestClient:
     options.setdefault("mesh", "default")  # the built-in head: fast, and no shared data needed
-    return TestClient(create_app(**options))
+    # The client's Host is a loopback name: the app never answers TestClient's default "testserver".
+    return TestClient(create_app(**options), base_url="http://127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -485,6 +486,8 @@ def test_serve_binds_loopback_and_warns_for_other_addresses(
     assert started[-1]["host"] == "127.0.0.1" and not caplog.records
     with TestClient(started[-1]["app"]) as c:
         assert c.get("/api/health", headers={"Host": "evil.example"}).status_code == 400
+        assert c.get("/api/health").status_code == 400  # TestClient's "testserver" is not a production host
+        assert c.get("/api/health", headers={"Host": "127.0.0.1:8000"}).status_code == 200
 
     assert main(["serve", "--host", "0.0.0.0", "--port", "0", "--mesh", "default"]) == 0
     assert started[-1]["host"] == "0.0.0.0"
@@ -520,3 +523,112 @@ def test_ict_head_when_available(shared: Any) -> None:
         assert c.get("/api/health").json()["mesh"] == "ict"
         glb = c.get("/api/head.glb").content
         assert glb[:4] == b"glTF" and len(glb) > 1_000_000
+
+
+# ------------------------------------------------------------------------------------------ review fixes
+@pytest.mark.parametrize("route", ["/api/plan", "/api/generate"])
+def test_one_long_sentence_plans_and_generates(client: TestClient, route: str) -> None:
+    text = "word " * 1500
+    body = {"text": text} if route == "/api/plan" else {"script": {"text": text}, "backend": "rules"}
+    r = client.post(route, json=body)
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("regenerated", [5, [[1]], "ab", [0, True, 99, -1, 1.5, "2"], None])
+def test_regenerate_keeps_only_valid_indices_from_client_meta(client: TestClient, keyframes: dict[str, Any],
+                                                              regenerated: Any) -> None:
+    current = {**json.loads(json.dumps(keyframes)), "meta": {"regenerated": regenerated}}
+    r = client.post("/api/regenerate", json={"script": SCRIPT, "index": 2, "keyframes": current})
+    assert r.status_code == 200, r.text
+    expected = [0, 2] if isinstance(regenerated, list) and 0 in regenerated else [2]
+    assert r.json()["keyframes"]["meta"]["regenerated"] == expected
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "glb"])
+def test_export_of_keyframes_without_values_is_refused(client: TestClient, keyframes: dict[str, Any],
+                                                      fmt: str) -> None:
+    missing = json.loads(json.dumps(keyframes))
+    del missing["keyframes"][1]["values"]
+    r = client.post(f"/api/export/{fmt}", json={"keyframes": missing, "what": "keyframes"})
+    assert r.status_code == 422 and "no values" in r.json()["error"] and "[1]" in r.json()["error"]
+
+
+@pytest.mark.parametrize("fps", [0.5, 0.01])
+def test_fps_below_one_is_refused(client: TestClient, keyframes: dict[str, Any], fps: float) -> None:
+    r = client.post("/api/animate", json={"keyframes": keyframes, "fps": fps})
+    assert r.status_code == 422 and r.json()["field"] == "fps"
+    assert client.post("/api/animate", json={"keyframes": keyframes, "fps": 1}).status_code == 200
+
+
+def test_unexpected_errors_answer_json_500_and_are_logged(monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    from keyframeface.web import api
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(api, "plan", broken)
+    app = create_app(mesh="default")
+    with TestClient(app, base_url="http://127.0.0.1", raise_server_exceptions=False) as c:
+        r = c.post("/api/plan", json={"text": "She smiles."})
+    assert r.status_code == 500 and r.json() == {"error": "internal error"}
+    assert any("internal error" in rec.getMessage() and rec.exc_info for rec in caplog.records)
+
+
+@pytest.mark.parametrize(("options", "match"), [({"backend": "nosuch"}, "nosuch"),
+                                                ({"backend": "rules", "backend_options": {"base_url": "x"}},
+                                                 "does not take")])
+def test_bad_default_backend_fails_at_startup(options: dict[str, Any], match: str) -> None:
+    from keyframeface.errors import KeyframeFaceError
+
+    with pytest.raises(KeyframeFaceError, match=match):
+        create_app(mesh="default", **options)
+
+
+def test_serve_with_an_unknown_backend_fails_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    import uvicorn
+
+    from keyframeface.cli.main import main
+
+    started: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(app))
+    assert main(["serve", "--port", "0", "--mesh", "default", "--backend", "nosuch"]) != 0
+    assert not started
+
+
+def test_testserver_is_not_a_default_host() -> None:
+    from keyframeface.web.app import DEFAULT_ALLOWED_HOSTS
+
+    assert "testserver" not in DEFAULT_ALLOWED_HOSTS
+    with TestClient(create_app(mesh="default")) as c:  # TestClient's own Host
+        assert c.get("/api/health").status_code == 400
+
+
+def test_work_pool_sets_cancel_when_the_waiting_request_is_cancelled() -> None:
+    import asyncio
+
+    pool = WorkPool(1)
+    seen: list[threading.Event] = []
+    release = threading.Event()
+
+    def slow(cancel: threading.Event) -> int:
+        seen.append(cancel)
+        cancel.wait(5)  # cooperative work stops once asked to
+        release.set()
+        return 1
+
+    async def scenario() -> None:
+        task = asyncio.ensure_future(pool.run(slow, timeout_s=10))
+        while not seen:
+            await asyncio.sleep(0.01)
+        task.cancel()  # a client disconnect or server shutdown
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(scenario())
+    assert seen[0].is_set()
+    assert release.wait(2)
+    deadline = time.monotonic() + 5
+    while pool.running and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pool.running == 0

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from .errors import KeyframeFaceError, ScriptError
-from .script import MAX_TEXT_CHARS, Keyframe, Script
+from .script import MAX_DESCRIPTION_CHARS, MAX_TEXT_CHARS, Keyframe, Script, _check_text
 
 if TYPE_CHECKING:
     from .backends.base import Backend
@@ -156,6 +156,18 @@ def _capitalised(beat: str) -> str:
     return beat
 
 
+def _fit(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, at a word boundary when there is one in the last fifth
+    (CJK text has no spaces: it is cut at the limit), ending with "..." when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 3]
+    space = cut.rfind(" ")
+    if space >= limit * 4 // 5:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-") + "..."
+
+
 def _times(descriptions: list[str]) -> list[float]:
     times, t = [], 0.0
     for i, d in enumerate(descriptions):
@@ -183,8 +195,7 @@ def plan(
     """
     if not isinstance(text, str) or not text.strip():
         raise ScriptError("free text to plan must be a non-empty string", field="text")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ScriptError(f"is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}", field="text")
+    _check_text(text, "text", limit=MAX_TEXT_CHARS)  # length, NUL, lone surrogates: what no Script may hold
     text = text.strip()
     if backend is not None and _is_chat(backend):
         try:
@@ -231,21 +242,34 @@ def plan_with_llm(
     return parse_plan(answer, text=text)
 
 
-def _json_objects(text: str) -> list[dict[str, Any]]:
-    """Every top-level JSON object in ``text`` that decodes strictly, in order (a linear scan of ``{`` positions
-    that skips past each decoded object)."""
-    decoder = json.JSONDecoder()
+def _json_objects(text: str, *, raw: str) -> list[dict[str, Any]]:
+    """Every outermost JSON object in ``text`` that decodes strictly, in order.
+
+    Uses prompt.py's bounded scanner (one linear pass, braces nested at most ``MAX_NESTING`` deep), then decodes
+    each balanced span; a span that does not decode is passed over for the objects inside it. Deeply nested lists
+    (``RecursionError`` in :mod:`json`) count as not decoding. Raises :class:`ModelOutputError` for nesting beyond
+    the limit.
+    """
+    from .errors import ModelOutputError
+    from .prompt import MAX_NESTING, _Context, _scan_objects
+
+    try:
+        spans, _ = _scan_objects(text, _Context(raw=raw, policy="strict", index=None))
+    except ModelOutputError:
+        raise ModelOutputError(f"the planning answer nests objects deeper than {MAX_NESTING} levels; expected one "
+                               'script object {"background": ..., "keyframes": [...]}', raw_text=raw) from None
     found: list[dict[str, Any]] = []
-    i = text.find("{")
-    while i >= 0:
+    covered = -1  # end of the last decoded object: objects inside it are part of it
+    for start, end in sorted(spans):
+        if start < covered:
+            continue
         try:
-            obj, end = decoder.raw_decode(text, i)
-        except ValueError:
-            i = text.find("{", i + 1)
+            obj = json.loads(text[start:end])
+        except (ValueError, RecursionError):
             continue
         if isinstance(obj, dict):
             found.append(obj)
-        i = text.find("{", end)
+            covered = end
     return found
 
 
@@ -256,13 +280,18 @@ def parse_plan(answer: str, *, text: str = "") -> Script:
     ``text`` becomes the background when the answer has none. Raises :class:`ModelOutputError` otherwise.
     """
     from .errors import ModelOutputError
+    from .prompt import MAX_RESPONSE_CHARS
 
     if not isinstance(answer, str):
         raise ModelOutputError(f"expected the planning answer as text, got {type(answer).__name__}")
+    if len(answer) > MAX_RESPONSE_CHARS:
+        raise ModelOutputError(f"the planning answer is {len(answer)} characters long; the limit is "
+                               f"{MAX_RESPONSE_CHARS}. A plan is a short JSON object: lower max_tokens or check "
+                               "the model", raw_text=answer)
     cleaned = _THINK_BLOCK.sub(" ", answer)
     if "</think>" in cleaned.lower():  # a closing tag alone: the opening one was in the prompt template
         cleaned = cleaned[cleaned.lower().rfind("</think>") + len("</think>"):]
-    candidates = [o for o in _json_objects(cleaned) if isinstance(o.get("keyframes"), list)]
+    candidates = [o for o in _json_objects(cleaned, raw=answer) if isinstance(o.get("keyframes"), list)]
     if not candidates:
         raise ModelOutputError('no JSON object with "keyframes" in the planning answer; expected {"background": '
                                '"...", "emotion": "...", "keyframes": [{"description": "...", "time_s": 0.0}]}',
@@ -278,7 +307,7 @@ def parse_plan(answer: str, *, text: str = "") -> Script:
         if not isinstance(desc, str) or not desc.strip():
             continue
         time = item.get("time_s", item.get("time"))
-        keyframes.append({"description": " ".join(desc.split()),
+        keyframes.append({"description": _fit(" ".join(desc.split()), MAX_DESCRIPTION_CHARS),
                           "time_s": float(time) if isinstance(time, (int, float)) and not isinstance(time, bool)
                           else None})
     if len(keyframes) < 2:
@@ -306,14 +335,14 @@ def _plan_deterministic(text: str) -> Script:
     beats = split_beats(text)[:MAX_BEATS]
     family = _emotion_of(text)
     if len(beats) >= 2:
-        descriptions = [_capitalised(b) for b in beats]
+        descriptions = [_fit(_capitalised(b), MAX_DESCRIPTION_CHARS) for b in beats]
         emotion = EMOTION_ARCS[family].label if family else ""
     else:
         arc = EMOTION_ARCS[family or "neutral"]
         descriptions = [arc.onset, arc.apex, arc.settle]
         # The user's own words go first when they describe the face itself rather than a situation.
         if beats and family is None:
-            descriptions = [EMOTION_ARCS["neutral"].onset, _capitalised(beats[0])]
+            descriptions = [EMOTION_ARCS["neutral"].onset, _fit(_capitalised(beats[0]), MAX_DESCRIPTION_CHARS)]
         emotion = arc.label if family else ""
     keyframes = tuple(Keyframe(description=d, time_s=t) for d, t in zip(descriptions, _times(descriptions), strict=True))
-    return Script(background=_capitalised(text), emotion=emotion, keyframes=keyframes)
+    return Script(background=_fit(_capitalised(text), MAX_TEXT_CHARS), emotion=emotion, keyframes=keyframes)

@@ -44,7 +44,7 @@ def config_path() -> Path:
     return Path(base) / "keyframeface" / "config.toml"
 
 
-def _toml_loads(text: str) -> dict[str, Any] | None:
+def _toml_loads(text: str, where: Path) -> dict[str, Any] | None:
     import importlib
 
     toml: Any = None
@@ -60,18 +60,27 @@ def _toml_loads(text: str) -> dict[str, Any] | None:
     try:
         return dict(toml.loads(text))
     except toml.TOMLDecodeError as exc:
-        raise FormatError(f"the config file {config_path()} is not valid TOML: {exc}") from None
+        raise FormatError(f"the config file {where} is not valid TOML: {exc}") from None
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """The whole config file as a dict (``{}`` when there is none). Raises :class:`FormatError` for a file that
     is not TOML or is too large."""
     target = Path(path) if path is not None else config_path()
-    if not target.is_file():
-        return {}
-    if target.stat().st_size > _MAX_BYTES:
-        raise FormatError(f"the config file {target} is larger than {_MAX_BYTES} bytes; expected a few lines of TOML")
-    data = _toml_loads(target.read_text(encoding="utf-8"))
+    try:
+        if not target.is_file():
+            return {}
+        if target.stat().st_size > _MAX_BYTES:
+            raise FormatError(f"the config file {target} is larger than {_MAX_BYTES} bytes; expected a few lines of "
+                              "TOML")
+        text = target.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"the config file {target} is not UTF-8 text ({exc.reason} at byte {exc.start}); save it "
+                          "as UTF-8 TOML") from None
+    except OSError as exc:
+        raise FormatError(f"cannot read the config file {target} ({exc.strerror or exc}); fix its permissions or "
+                          "point KEYFRAMEFACE_CONFIG elsewhere") from None
+    data = _toml_loads(text, target)
     return data or {}
 
 

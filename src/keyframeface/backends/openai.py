@@ -163,7 +163,8 @@ class OpenAIBackend(Backend):
     the module docstring). ``max_tokens``: overrides the orchestrator's default (1024, the release's
     ``--max_new_tokens``). ``enable_thinking``: ``False`` sends ``chat_template_kwargs: {"enable_thinking": false}``
     (vLLM/SGLang with Qwen3: answer without a ``<think>`` block). ``extra_body``: more request fields, merged in
-    (``{"top_p": 0.9}``). ``timeout_s``: overrides the per-request timeout.
+    (``{"top_p": 0.9}``; not ``response_format`` or ``grammar``: ``structured`` sets those). ``timeout_s``:
+    overrides the per-request timeout.
 
     Options left out are read from the user config file's ``[backends.openai]`` table when it has them
     (:mod:`keyframeface.backends.config`). Raises :class:`BackendUnavailableError` without ``base_url`` or with a
@@ -225,6 +226,13 @@ class OpenAIBackend(Backend):
             raise BackendUnavailableError(f"enable_thinking must be true or false, got {enable_thinking!r}")
         if extra_body is not None and not isinstance(extra_body, Mapping):
             raise BackendUnavailableError(f"extra_body must be a JSON object, got {type(extra_body).__name__}")
+        structured_fields = sorted(_STRUCTURED_FIELDS.intersection(extra_body or {}))
+        if structured_fields:
+            # The fallback on a rejection drops these fields; extra_body would put them back on every retry.
+            raise BackendUnavailableError(
+                f"extra_body may not set {structured_fields}: structured output is chosen with --option "
+                f"structured=... (one of {list(STRUCTURED_MODES)}), not through extra_body"
+            )
         if timeout_s is not None and (not isinstance(timeout_s, (int, float)) or timeout_s <= 0):
             raise BackendUnavailableError(f"timeout_s must be a positive number, got {timeout_s!r}")
         self.base_url = str(base_url).rstrip("/")
@@ -328,9 +336,9 @@ class OpenAIBackend(Backend):
         help) or :class:`_Rejected` for a 400/422 that names structured output."""
         url = f"{self.base_url}{path}"
         data = None if body is None else json.dumps(body).encode("utf-8")
-        request = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
         where = _safe_url(url)
         try:
+            request = urllib.request.Request(url, data=data, headers=self._headers(), method=method)
             with urllib.request.urlopen(request, timeout=timeout_s) as response:
                 raw = response.read(_MAX_BODY_BYTES + 1)
         except urllib.error.HTTPError as exc:
@@ -349,6 +357,9 @@ class OpenAIBackend(Backend):
         except (ConnectionError, http.client.HTTPException, OSError) as exc:
             raise BackendError(f"the connection to {where} failed ({type(exc).__name__}: {exc}); the server may "
                                "have stopped or restarted", transient=True) from None
+        except ValueError as exc:  # urllib's answer to a malformed URL or timeout (never the server's fault)
+            raise BackendError(f"cannot send a request to {where} with timeout {timeout_s!r} s ({exc}); expected an "
+                               "http(s) --base-url and a positive --timeout-s") from None
         if len(raw) > _MAX_BODY_BYTES:
             raise BackendError(f"{where} sent more than {_MAX_BODY_BYTES} bytes; expected a chat completion")
         try:
@@ -410,11 +421,14 @@ class OpenAIBackend(Backend):
         timeout_s = self.timeout_s or float(options.timeout_s)
         model = self._model_name(timeout_s)
         kind = self._first_kind(options.representation)
-        while True:
+        # At most json_schema -> grammar -> off: one request per kind, never an endless retry.
+        for _ in range(_MAX_STRUCTURED_TRIES):
             body = self._request_body(messages, options=options, kind=kind, model=model)
             try:
                 reply = self._call("POST", "/chat/completions", body, timeout_s=timeout_s)
             except _Rejected as exc:
+                if kind == "off":  # nothing left to drop: the server refuses the request itself
+                    raise BackendError(f"the server rejected the request even without structured output ({exc})") from None
                 if self.structured != "auto":
                     raise BackendError(
                         f"the server rejected structured output {kind!r} ({exc}); use --option structured=auto "
@@ -427,6 +441,8 @@ class OpenAIBackend(Backend):
                 kind = fallback
                 continue
             return self._answer_text(reply)
+        raise BackendError(f"the server rejected every structured-output kind up to {kind!r}; use --option "
+                           "structured=off")
 
     def _answer_text(self, reply: Any) -> str:
         usage = reply.get("usage") if isinstance(reply, dict) else None
@@ -451,6 +467,12 @@ class OpenAIBackend(Backend):
         if choice.get("finish_reason") == "length":
             logger.info("the answer was cut off at max_tokens (%d characters)", len(content))
         return content
+
+
+#: Request fields that carry structured output; only ``structured=`` sets them.
+_STRUCTURED_FIELDS: Final[frozenset[str]] = frozenset({"response_format", "grammar"})
+#: Requests one complete() may send while falling back (json_schema, grammar, off).
+_MAX_STRUCTURED_TRIES: Final[int] = 3
 
 
 class _Rejected(Exception):

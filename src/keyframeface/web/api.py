@@ -244,7 +244,10 @@ async def regenerate_route(body: RegenerateRequest, request: Request) -> dict[st
                                              values=base.keyframes[i].values)
         for i, kf in enumerate(script.keyframes)
     )
-    meta = {**dict(base.meta), "regenerated": sorted({*base.meta.get("regenerated", []), body.index})}
+    # meta comes from the client: keep only the keyframe indices that make sense for this script.
+    before = base.meta.get("regenerated")
+    kept = {i for i in before if type(i) is int and 0 <= i < len(merged)} if isinstance(before, list) else set()
+    meta = {**dict(base.meta), "regenerated": sorted({*kept, body.index})}
     doc = Keyframes(keyframes=merged, background=script.background, emotion=script.emotion, meta=meta)
     return {"index": body.index, "keyframe": new.to_dict(), "keyframes": doc.to_dict()}
 
@@ -311,6 +314,9 @@ async def export_route(fmt: ExportFormat, body: ExportRequest, request: Request)
     obj: Animation | Keyframes
     if body.what == "keyframes":
         obj = _keyframes(body.keyframes, st.limits)
+        if obj.missing:  # as /api/animate does: a file with holes in it is never handed out
+            raise ScriptError(f"keyframes {obj.missing} have no values; generate (or regenerate) them before "
+                              "exporting", field="keyframes")
     else:
         obj = await _animation(body, st)
     data = await st.rendering.run(lambda _c: export_bytes(obj, fmt.value, mesh=st.mesh))

@@ -36,7 +36,8 @@ STATIC_DIR = Path(__file__).with_name("static")
 VENDOR_DIR = Path(__file__).with_name("node_modules")
 _PACKAGE_JSON = Path(__file__).with_name("package.json")
 #: Host names the app answers to; anything else is refused (a guard against DNS rebinding from web pages).
-DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1", "testserver")
+#: Tests pass their client's host explicitly (or send ``Host: 127.0.0.1``); production never answers "testserver".
+DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 _CDN = "https://cdn.jsdelivr.net/npm/three@{version}/"
 _THREE_FALLBACK_VERSION = "0.187.0"
 
@@ -176,11 +177,17 @@ def _install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)  # registered for this type only
         return _error(exc.status_code, str(exc.detail), headers=exc.headers)
 
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # A bug, not bad input: log it with its traceback and keep the promise of JSON error answers.
+        logger.error("internal error answering %s %s", request.method, request.url.path, exc_info=exc)
+        return _error(500, "internal error")
+
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(KeyframeFaceError, on_keyframeface)
     app.add_exception_handler(Busy, on_busy)
     app.add_exception_handler(WorkTimeout, on_timeout)
     app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)
 
 
 def create_app(
@@ -217,6 +224,9 @@ def create_app(
         mesh=resolve_mesh(mesh),
         vendor_dir=three_dir if has_vendor else None,
     )
+    # Build the default backend now (constructors are cheap): an unknown name or options meant for another
+    # backend fail when the server starts, not on the first request. Raises KeyframeFaceError.
+    state.backend(default_backend)
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield

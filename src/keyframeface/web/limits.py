@@ -8,7 +8,8 @@ under a flood of requests and when a backend hangs:
 * :class:`WorkPool` runs heavy work in worker threads, at most ``max_concurrency`` at once; when every slot is
   taken a request is refused at once with :class:`Busy` (the API answers 503 with ``Retry-After``) rather than
   queued. A worker keeps its slot until its call really returns, so a stuck backend shows up as "busy" instead
-  of piling up threads; the request that waited for it gets a timeout answer and its ``cancel`` event is set.
+  of piling up threads; the request that waited for it gets a timeout answer and its ``cancel`` event is set
+  (also when the waiting request itself is cancelled: the client went away or the server is stopping).
 """
 
 from __future__ import annotations
@@ -34,8 +35,8 @@ class Limits:
     ``max_body_bytes``: request body size (413 above it). ``max_keyframes``: keyframes per script, at most
     :data:`keyframeface.script.MAX_KEYFRAMES`. ``max_text_chars`` / ``max_description_chars``: background,
     emotion, free text / one description (the file format's own caps by default). ``max_duration_s`` and
-    ``max_fps``: animation length and rate, which bound the frames one request can make (60 s x 120 fps = 7,200
-    frames). ``generate_timeout_s``: how long a request waits for generation before it answers 504.
+    ``max_fps``: animation length and rate, which bound the frames one request can make (by default 120 s x
+    120 fps = 14,400 frames). ``generate_timeout_s``: how long a request waits for generation before it answers 504.
     ``retry_after_s``: what a 503 "busy" answer tells the client to wait.
     """
 
@@ -110,7 +111,8 @@ class WorkPool:
         """Run ``func(cancel)`` in a worker thread and await its result.
 
         Raises :class:`Busy` when no slot is free, :class:`WorkTimeout` after ``timeout_s`` (then ``cancel`` is
-        set so cooperative work stops early), or whatever ``func`` raised.
+        set so cooperative work stops early), or whatever ``func`` raised. When the waiting task is cancelled
+        (client disconnect, shutdown) ``cancel`` is set too and the cancellation propagates.
         """
         if not self.try_acquire():
             raise Busy(self.retry_after_s)
@@ -142,3 +144,6 @@ class WorkPool:
         except asyncio.TimeoutError:
             cancel.set()
             raise WorkTimeout(f"the work took longer than {timeout_s:g} s and was stopped") from None
+        except BaseException:  # CancelledError above all: nobody waits for the result any more
+            cancel.set()
+            raise

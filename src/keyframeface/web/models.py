@@ -107,7 +107,7 @@ class AnimateRequest(BaseModel):
 
     model_config = _STRICT
     keyframes: KeyframesDoc
-    fps: float = Field(30.0, gt=0)
+    fps: float = Field(30.0, ge=1, description="frames per second, at least 1")
     duration_s: float | None = Field(None, gt=0)
     method: str = Field(DEFAULT_METHOD, max_length=32)
     life: bool = True

@@ -59,9 +59,13 @@ async function api(path, payload, { raw = false } = {}) {
     const res = await fetch(path, init);
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`;
-      try { message = (await res.json()).error || message; } catch (_) { /* not JSON */ }
+      let answer = null;
+      try { answer = await res.json(); message = answer.error || message; } catch (_) { /* not JSON */ }
       if (res.status === 503) message += ` (retry in ${res.headers.get("Retry-After") || "a few"} s)`;
-      throw new Error(message);
+      const err = new Error(message);
+      err.status = res.status;
+      err.answer = answer;  // a 502 from /api/generate keeps the keyframes that succeeded in answer.partial
+      throw err;
     }
     return raw ? res : res.json();
   } finally {
@@ -380,21 +384,36 @@ function backendChoice() {
   return { backend: $("backend").value || null };
 }
 
+function applyGenerated(doc) {
+  state.meta = doc.meta || {};
+  doc.keyframes.forEach((k, i) => { if (state.rows[i]) state.rows[i].values = k.values || null; });
+  renderRows();
+  renderSliders();
+}
+
 async function generateAll() {
   setPlaying(false);
   setStatus("Generating…");
+  let doc;
   try {
-    const doc = await api("/api/generate", { script: scriptDoc(), ...backendChoice() });
-    state.meta = doc.meta || {};
-    doc.keyframes.forEach((k, i) => { if (state.rows[i]) state.rows[i].values = k.values || null; });
-    renderRows();
-    renderSliders();
-    await animateNow();
-    bump("generated");
-    setStatus(`Generated ${doc.keyframes.length} keyframes with ${state.meta.backend || "the backend"}.`);
+    doc = await api("/api/generate", { script: scriptDoc(), ...backendChoice() });
   } catch (err) {
-    setStatus(`Generate failed: ${err.message}`, { error: true });
+    const partial = err.status === 502 ? err.answer?.partial : null;
+    if (partial?.keyframes) applyGenerated(partial);  // keep what did succeed; the rest can be regenerated
+    const failed = Object.keys(err.answer?.failed || {}).map((k) => Number(k) + 1);
+    const hint = partial?.keyframes && failed.length ? ` (kept the others; regenerate keyframe ${failed.join(", ")})` : "";
+    setStatus(`Generate failed: ${err.message}${hint}`, { error: true });
+    return;
   }
+  applyGenerated(doc);
+  try {
+    await animateNow();
+  } catch (err) {  // generation worked; only the animation did not (503 busy, ...): say so
+    setStatus(`Generated ${doc.keyframes.length} keyframes; animating failed: ${err.message}`, { error: true });
+    return;
+  }
+  bump("generated");
+  setStatus(`Generated ${doc.keyframes.length} keyframes with ${state.meta.backend || "the backend"}.`);
 }
 
 async function regenerate(i) {
