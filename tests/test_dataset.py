@@ -36,6 +36,10 @@ def test_assign_splits_is_deterministic_whole_groups_and_near_targets() -> None:
     assert check_no_leakage([("x", "train"), ("x", "test"), ("y", "train")]) == {"x": {"train", "test"}}
     with pytest.raises(ScriptError, match="fractions"):
         assign_splits(groups, fractions=(1.0, -0.1, 0.1))
+    for bad in ((float("nan"), 0.1, 0.1), (0.8, float("inf"), 0.1), ("0.8", 0.1, 0.1), (True, 0.1, 0.1)):
+        with pytest.raises(ScriptError, match="finite"):
+            assign_splits(groups, fractions=bad)  # type: ignore[arg-type]
+    assert assign_splits(groups, seed=1, fractions=(np.float32(0.8), 0.1, 0.1)) == a
 
 
 # ------------------------------------------------------------------------------------------- corpus
@@ -155,6 +159,13 @@ def test_minimal_hand_written_dataset_loads(tmp_path: Path) -> None:
             {"description": "x", "time_s": 0, "values": {"Nope": 1}}]}}], "unknown channel"),
         ([{"id": "c1", "split": "train", "script": {"keyframes": [
             {"description": "x", "frame": -1, "values": {}}]}}], "frame'?: expected a row number"),
+        ([_clip(id="-x")], "field 'id': expected a letter or digit"),
+        ([{"id": "c1", "split": "train", "script": {"background": [1], "keyframes": [
+            {"description": "x", "time_s": 0, "values": {}}]}}], "script.background'?: expected a string"),
+        ([{"id": "c1", "split": "train", "script": {"emotion": 3, "keyframes": [
+            {"description": "x", "time_s": 0, "values": {}}]}}], "script.emotion'?: expected a string"),
+        ([{"id": "c1", "split": "train", "capture": "cap.npz", "capture_frames": [10, 90], "script": {"keyframes": [
+            {"description": "x", "frame": 95}]}}], r"frame'?: row 95 is outside the clip's capture_frames window \[10, 90\)"),
         ([], "lists no clips"),
     ],
 )

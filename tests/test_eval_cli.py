@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from keyframeface.cli.main import main
+from keyframeface.evaluate.metrics import REGIONS
 from keyframeface.evaluate.runner import EVAL_CASES_PATH
 from keyframeface.evaluate.semantic_checks import DEFAULT_CASES_PATH, load_cases
 
@@ -119,3 +120,45 @@ def test_probe_backend_in_child_process() -> None:
     from keyframeface.evaluate.runner import probe_backend
 
     assert probe_backend("rules", timeout_s=120) is None
+
+
+def test_runner_refuses_empty_seeds_and_reserved_generate_options(corpus: Path) -> None:
+    from keyframeface.errors import FormatError
+    from keyframeface.evaluate.runner import (
+        evaluate_backend,
+        evaluate_keyframes,
+        load_split,
+        real_pairs_ceiling,
+        run_backend,
+    )
+
+    clips = load_split(corpus, limit=3)
+    with pytest.raises(FormatError, match="seeds"):
+        real_pairs_ceiling(clips, seeds=())
+    with pytest.raises(FormatError, match="seeds"):
+        evaluate_keyframes({}, clips, seeds=())
+    with pytest.raises(FormatError, match="seeds"):
+        evaluate_backend("rules", clips, seeds=())
+    for key in ("seed", "temperature"):
+        with pytest.raises(FormatError, match=key):
+            evaluate_backend("rules", clips, generate_options={key: 1}, semantic=False)
+    with pytest.raises(FormatError, match="seed"):
+        run_backend(object(), clips, generate_options={"seed": 1})
+    assert real_pairs_ceiling(clips, seeds=[0, 1])["mm_distance"] >= 0
+
+
+def test_report_escapes_pipes_in_table_cells() -> None:
+    from keyframeface.evaluate.report import EvalReport
+    from keyframeface.evaluate.runner import BackendEvaluation
+
+    rows = (BackendEvaluation("a|b", False, "needs x | y\nsecond line"),
+            BackendEvaluation("c|d", True, summary={"mae": (0.1, 0.0), "mae_brows": (0.2, 0.0)},
+                              failures={"clip1": "bad | value"}))
+    md = EvalReport(rows).to_markdown()
+    table_rows = [line for line in md.splitlines() if line.startswith("| a") or line.startswith("| c")]
+    assert len(table_rows) == 3  # main table twice (one per backend) and the region table once
+    for line in table_rows:
+        assert "a\\|b" in line or "c\\|d" in line
+        cells = line.replace("\\|", "").strip("|").split("|")
+        assert len(cells) in (len(md.splitlines()[2].strip("|").split("|")), 1 + len(REGIONS))
+    assert "needs x \\| y second line" in md and "bad \\| value" in md

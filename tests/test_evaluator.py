@@ -85,6 +85,51 @@ def test_tampered_weights_are_refused(tmp_path: Path) -> None:
         load_evaluator(tmp_path / "missing.npz")
 
 
+def test_deeply_nested_recipe_is_a_format_error(tmp_path: Path) -> None:
+    weights = tmp_path / "deep.npz"
+    shutil.copy(DEFAULT_WEIGHTS_PATH, weights)
+    (tmp_path / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(FormatError):
+        load_evaluator(weights)
+    (tmp_path / "deep.json").write_bytes(b"\xff\xfe{")
+    with pytest.raises(FormatError):
+        load_evaluator(weights)
+
+
+def test_evaluator_config_is_validated() -> None:
+    from keyframeface.train.evaluator import EvaluatorConfig
+
+    for bad in ({"batch_size": 0}, {"batch_size": 1}, {"epochs": 0}, {"buckets": 0}, {"hidden": 0}, {"embed": 0},
+                {"temperature": 0.0}, {"temperature": -1.0}, {"temperature": float("nan")}, {"lr": 0.0},
+                {"word_dropout": 1.0}, {"word_dropout": -0.1}, {"batch_size": 2.5}):
+        with pytest.raises(FormatError, match=next(iter(bad))):
+            EvaluatorConfig(**bad)  # type: ignore[arg-type]
+    assert EvaluatorConfig(batch_size=2, epochs=1, word_dropout=0.0).batch_size == 2
+
+
+def test_train_evaluator_writes_pair_weights_then_recipe(small_corpus: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("torch")
+    import keyframeface.train.evaluator as train_mod
+
+    out = tmp_path / "ev.npz"
+    cfg = train_mod.EvaluatorConfig(epochs=1, buckets=64, hidden=8, embed=8)
+    train_mod.train_evaluator(small_corpus, out, config=cfg)
+    old_weights, old_recipe = out.read_bytes(), out.with_suffix(".json").read_text()
+    real_open = train_mod.atomic_open
+
+    def failing_open(path, mode="w", **kw):  # type: ignore[no-untyped-def]
+        if str(path).endswith(".npz"):
+            raise OSError("disk full")
+        return real_open(path, mode, **kw)
+
+    monkeypatch.setattr(train_mod, "atomic_open", failing_open)
+    with pytest.raises(OSError):
+        train_mod.train_evaluator(small_corpus, out, config=train_mod.EvaluatorConfig(
+            epochs=1, buckets=64, hidden=8, embed=8, seed=1))
+    assert out.read_bytes() == old_weights and out.with_suffix(".json").read_text() == old_recipe
+
+
 def test_packaged_evaluator_matches_real_pairs(small_corpus: Path) -> None:
     """On a fresh corpus (another seed than training), real pairs rank far above chance (1/32)."""
     from keyframeface.data import load_dataset

@@ -272,9 +272,16 @@ def test_keyframes_are_placed_at_their_times() -> None:
     assert times.tolist() == [0.0, 0.5, 2.0]
     assert w.reshape(3, 52)[:, IDX["JawOpen"]].tolist() == pytest.approx([0.0, 1.0, 0.2])
     assert doc["asset"]["extras"]["keyframeface"]["start_time_s"] == 0.5
+    # without time_s, keyframe k sits at k seconds, as io.registry.export places it (one behaviour)
+    from keyframeface.convert import keyframes_to_animation
+
     untimed = Keyframes.from_array(values)
-    with pytest.raises(FormatError, match="time_s"):
-        gltf_bytes(untimed)
+    doc, blob = parse_gltf(gltf_bytes(untimed))
+    times, w, _ = _channel_output(doc, blob, "Face", "weights")
+    assert times.tolist() == [0.0, 1.0, 2.0]
+    assert w.reshape(3, 52)[:, IDX["JawOpen"]].tolist() == pytest.approx([0.0, 1.0, 0.2])
+    doc2, blob2 = parse_gltf(gltf_bytes(keyframes_to_animation(untimed)))
+    assert blob == blob2 and doc["animations"] == doc2["animations"]  # only the recorded fps differs
 
 
 def test_invalid_frames_are_left_out_and_times_must_increase() -> None:
@@ -325,8 +332,7 @@ def test_bad_options_fail_clearly_and_leave_the_old_file(tmp_path: Path) -> None
 def test_any_animation_gives_a_well_formed_file(frames: int, fps: float, seed: int, binary: bool) -> None:
     rng = np.random.default_rng(seed)
     v = rng.uniform(-1.5, 1.5, size=(frames, rig.NUM_CHANNELS)).astype(np.float32)  # out of range on purpose
-    v[rng.random(v.shape) < 0.05] = np.nan
-    anim = Animation(frames=v, fps=fps)
+    anim = Animation(frames=v, fps=fps)  # (an Animation refuses NaN frames itself, so none are tried here)
     check_structure(gltf_bytes(anim, binary=binary), anim)
 
 
@@ -519,3 +525,25 @@ def test_ict_asset_found_in_fetch_cache(tmp_path: Path, monkeypatch: pytest.Monk
     target.parent.mkdir(parents=True)
     target.write_bytes(b"placeholder")
     assert ict_head.find_ict_asset() == target
+
+
+@pytest.mark.parametrize(
+    "arrays",
+    [
+        {"neutral": np.float64(1.0)},  # 0-d neutral
+        {"deltas": np.full((1, 3, 3), "a")},  # strings of the right shape, not numbers
+        {"tris": np.array([0, 1, 2])},  # 1-D triangles
+    ],
+)
+def test_malformed_ict_archive_is_a_format_error(tmp_path: Path, arrays: dict[str, Any]) -> None:
+    from keyframeface.io.ict_head import load_ict_head
+
+    base: dict[str, Any] = {
+        "neutral": np.zeros((3, 3)), "deltas": np.zeros((1, 3, 3)), "names": np.array(["JawOpen"]),
+        "tris": np.array([[0, 1, 2]]), "tri_mat": np.array([0]), "mats": np.array(["M_Face"]),
+    }
+    base.update(arrays)
+    path = tmp_path / "ict_arkit52.npz"
+    np.savez(path, **base)
+    with pytest.raises(FormatError, match="numeric array"):
+        load_ict_head(path)

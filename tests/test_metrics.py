@@ -84,6 +84,20 @@ def test_r_precision_perfect_and_drops_incomplete_batch() -> None:
     assert r_precision(x[:5], x[:5], top_k=2) == (1.0, 1.0)
 
 
+def test_r_precision_refuses_non_finite_and_bad_sizes() -> None:
+    x = np.random.default_rng(0).normal(size=(8, 4))
+    nan = x.copy()
+    nan[2, 1] = np.nan
+    with pytest.raises(KeyframeFaceError, match="finite"):
+        r_precision(x, nan)
+    with pytest.raises(KeyframeFaceError, match="finite"):
+        r_precision(np.full((8, 4), np.inf), x)
+    with pytest.raises(KeyframeFaceError, match="batch_size"):
+        r_precision(x, x, batch_size=0)
+    with pytest.raises(KeyframeFaceError, match="top_k"):
+        r_precision(x, x, top_k=0)
+
+
 def test_multimodal_distance_by_hand() -> None:
     assert multimodal_distance(np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([[3.0, 4.0], [1.0, 1.0]])) == 2.5
 

@@ -116,6 +116,15 @@ def test_gif_has_the_right_frame_count(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
 
 
+def test_gif_refuses_an_fps_too_low_for_gif_durations(tmp_path: Path) -> None:
+    pytest.importorskip("PIL")
+    with pytest.raises(FormatError, match=r"655\.35"):
+        write_video(ramp(3, 25.0), tmp_path / "a.gif", size=16, fps=0.001)
+    assert not list(tmp_path.iterdir())
+    out = write_video(ramp(3, 25.0), tmp_path / "b.gif", size=16, fps=0.002)  # 500 s frames fit
+    assert out.is_file()
+
+
 def test_mp4_has_the_right_frame_count(tmp_path: Path) -> None:
     pytest.importorskip("imageio_ffmpeg", reason="MP4 needs imageio-ffmpeg (pip install 'keyframeface[render]')")
     iio2 = pytest.importorskip("imageio.v2")
@@ -175,6 +184,13 @@ def test_default_curves_merge_identical_pairs(keys: Keyframes) -> None:
     names, labels = _merge_pairs(frames, active_channels(frames))
     assert names == ["EyeBlinkLeft", "EyeBlinkRight", "MouthFrownLeft"]
     assert labels["MouthFrownLeft"] == "MouthFrown L = R" and labels["EyeBlinkLeft"] == "EyeBlinkLeft"
+    # JawLeft/JawRight and MouthLeft/MouthRight are opposite directions, not sides: never merged
+    frames = np.zeros((5, rig.NUM_CHANNELS), np.float32)
+    for name in ("JawLeft", "JawRight", "MouthLeft", "MouthRight"):
+        frames[:, rig.CHANNEL_INDEX[name]] = 0.4
+    names, labels = _merge_pairs(frames, active_channels(frames))
+    assert sorted(names) == ["JawLeft", "JawRight", "MouthLeft", "MouthRight"]
+    assert all(labels[n] == n for n in names)
 
 
 def test_channel_gallery(tmp_path: Path) -> None:

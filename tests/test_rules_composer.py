@@ -85,6 +85,17 @@ def test_right_means_the_subjects_right_and_camera_left_is_mirrored() -> None:
     assert compose("She looks to her left.").values[rig.CHANNEL_INDEX["LeftEyeYaw"]] < -0.1
 
 
+@pytest.mark.parametrize("text", ["He looks to the viewer's left.", "He looks at the viewer's left.",
+                                  "She glances to screen left.", "Her eyes go to camera left.",
+                                  "She looks camera left."])
+def test_to_or_at_the_viewers_side_is_a_mirrored_look(text: str) -> None:
+    values = compose(text).values
+    assert values[rig.CHANNEL_INDEX["EyeLookOutRight"]] > 0.2  # the viewer's left = the subject's right
+    assert values[rig.CHANNEL_INDEX["EyeLookOutLeft"]] == 0.0
+    right = compose(text.replace("left", "right")).values
+    assert right[rig.CHANNEL_INDEX["EyeLookOutLeft"]] > 0.2
+
+
 def test_one_sided_without_a_side_uses_the_subjects_left() -> None:
     vals = compose("He smirks.").values
     assert vals[rig.CHANNEL_INDEX["MouthSmileLeft"]] > vals[rig.CHANNEL_INDEX["MouthSmileRight"]] + 0.2
@@ -214,6 +225,12 @@ def test_concealed_emotion_is_weaker() -> None:
     assert 0 < hidden < 0.6 * open_fear
 
 
+@pytest.mark.parametrize("text", ["He fails to hide a smile.", "He can't hide his smile.",
+                                  "He cannot hide his smile.", "He doesn't hide his smile."])
+def test_failing_to_hide_an_action_shows_it(text: str) -> None:
+    assert smile(compose(text).values) == pytest.approx(smile(compose("He smiles.").values))
+
+
 def test_emotion_limited_to_a_part() -> None:
     vals = compose("Her brows look worried.").values
     assert vals[rig.CHANNEL_INDEX["BrowInnerUp"]] > 0.2
@@ -325,6 +342,20 @@ def test_parse_reports_mentions_in_reading_order() -> None:
 def test_empty_and_unknown_text_give_the_baseline() -> None:
     np.testing.assert_array_equal(compose("").values, np.zeros(rig.NUM_CHANNELS, dtype=np.float32))
     assert np.all(compose("The weather is fine.").values == 0.0)
+
+
+def test_bad_argument_types_are_script_errors() -> None:
+    from keyframeface.errors import ScriptError
+
+    with pytest.raises(ScriptError, match="description"):
+        compose(123)  # type: ignore[arg-type]
+    with pytest.raises(ScriptError, match="emotion"):
+        compose("She smiles.", emotion=None)  # type: ignore[arg-type]
+    with pytest.raises(ScriptError, match="background"):
+        compose("She smiles.", background=["a"])  # type: ignore[arg-type]
+    for previous in ([1, 2], ["a"] * rig.NUM_CHANNELS, [float("nan")] * rig.NUM_CHANNELS, object()):
+        with pytest.raises(ScriptError, match="previous"):
+            compose("She smiles.", previous=previous)  # type: ignore[arg-type]
 
 
 def test_previous_with_a_wrong_shape_is_refused() -> None:

@@ -11,7 +11,7 @@ A dataset is a folder::
 
 A **manifest line** (UTF-8 JSON object, one per line; blank lines are ignored)::
 
-    {"id": "real-alex_rom_3-w000",          unique; letters, digits, ".", "_", "-" (at most 200 characters)
+    {"id": "real-alex_rom_3-w000",          unique; a letter or digit, then letters, digits, ".", "_", "-" (1-200 characters)
      "split": "train",                      "train" | "validation" | "test"
      "kind": "real",                        "real" (from a capture) | "synthetic" | any short label
      "group": "take:alexdjulin_llf_rom/alex_rom_3",  the unit that must not cross splits (a take, an emotion
@@ -48,6 +48,7 @@ __all__ = [
     "DATASET_FORMAT",
     "DATASET_VERSION",
     "ID_PATTERN",
+    "ID_RULE",
     "MANIFEST_FILE",
     "README_FILE",
     "SHARED_PREFIX",
@@ -64,4 +65,7 @@ CLIPS_DIR: Final[str] = "clips"
 SPLITS: Final[tuple[str, ...]] = ("train", "validation", "test")
 #: A capture path starting with this is resolved under :func:`keyframeface.shared_data.shared_dir`.
 SHARED_PREFIX: Final[str] = "shared:"
+#: A clip id: a letter or digit first (so no hidden ".x" or option-like "-x" names), then letters, digits, ".", "_",
+#: "-"; 1-200 characters in all. :data:`ID_RULE` says so in error messages.
+ID_RULE: Final[str] = "a letter or digit, then letters, digits, '.', '_' or '-' (1-200 characters)"
 ID_PATTERN: Final[re.Pattern[str]] = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,199}")

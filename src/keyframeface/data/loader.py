@@ -34,6 +34,7 @@ from .layout import (
     DATASET_FORMAT,
     DATASET_VERSION,
     ID_PATTERN,
+    ID_RULE,
     MANIFEST_FILE,
     SHARED_PREFIX,
     SPLITS,
@@ -269,11 +270,17 @@ def _clip_script(data: Any, where: _Where) -> tuple[Keyframes, tuple[int | None,
     meta = data.get("meta") or {}
     if not isinstance(meta, Mapping):
         raise where.error("script.meta", "expected an object")
+    texts = {}
+    for key in ("background", "emotion"):
+        text = data.get(key)
+        if text is not None and not isinstance(text, str):
+            raise where.error(f"script.{key}", f"expected a string, got {_show(text)}")
+        texts[key] = text or ""
     try:
         keyframes = Keyframes(
             keyframes=tuple(Keyframe.from_dict(k, index=i) for i, k in enumerate(kfs)),
-            background=str(data.get("background") or ""),
-            emotion=str(data.get("emotion") or ""),
+            background=texts["background"],
+            emotion=texts["emotion"],
         )
     except KeyframeFaceError as exc:
         raise where.error("script", str(exc)) from None
@@ -285,7 +292,7 @@ def _manifest_clip(entry: Any, root: Path, where: _Where) -> Clip:
         raise where.error(None, f"expected a JSON object per line, got {_show(entry)}")
     cid = entry.get("id")
     if not isinstance(cid, str) or not ID_PATTERN.fullmatch(cid):
-        raise where.error("id", f"expected letters, digits, '.', '_' or '-' (1-200 characters), got {_show(cid)}")
+        raise where.error("id", f"expected {ID_RULE}, got {_show(cid)}")
     where.clip = cid
     unknown = sorted(set(entry) - _MANIFEST_KEYS)
     if unknown:
@@ -317,6 +324,10 @@ def _manifest_clip(entry: Any, root: Path, where: _Where) -> Clip:
         capture_frames = (int(window[0]), int(window[1]))
         if capture is None:
             raise where.error("capture_frames", "given without a capture")
+        for i, row in enumerate(frames):
+            if row is not None and not capture_frames[0] <= row < capture_frames[1]:
+                raise where.error(f"script.keyframes[{i}].frame", f"row {row} is outside the clip's capture_frames "
+                                  f"window [{capture_frames[0]}, {capture_frames[1]}); fix the row or the window")
     if keyframes.missing and capture is None:
         raise where.error(f"script.keyframes[{keyframes.missing[0]}].values",
                           "missing, and the clip has no capture to read them from")

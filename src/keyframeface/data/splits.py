@@ -9,6 +9,8 @@ toward the target fractions; each split gets at least one group when there are a
 
 from __future__ import annotations
 
+import math
+import numbers
 import random
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,10 +29,13 @@ def assign_splits(groups: Iterable[str], *, seed: int = 0,
     """Map every group (given once per clip, so sizes are counted) to a split name.
 
     Deterministic for the same groups, seed and fractions (whatever the input order). Raises
-    :class:`ScriptError` for fractions that are not three non-negative numbers with a positive sum.
+    :class:`ScriptError` for fractions that are not three finite non-negative numbers with a positive sum.
     """
-    if len(fractions) != len(SPLITS) or any(f < 0 for f in fractions) or sum(fractions) <= 0:
-        raise ScriptError(f"fractions must be {len(SPLITS)} non-negative numbers (train, validation, test) with a "
+    if (len(fractions) != len(SPLITS)
+            or not all(isinstance(f, numbers.Real) and not isinstance(f, bool) and math.isfinite(f) and f >= 0
+                       for f in fractions)
+            or sum(fractions) <= 0):
+        raise ScriptError(f"fractions must be {len(SPLITS)} finite non-negative numbers (train, validation, test) with a "
                           f"positive sum, got {list(fractions)}", field="fractions")
     sizes = Counter(groups)
     if not sizes:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import json
 import re
 import zlib
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
-from ..script import Keyframes, Script
+from ..script import Keyframes, Script, read_json_file
 
 __all__ = [
     "DEFAULT_RECIPE_PATH",
@@ -215,10 +214,7 @@ def _load_cached(weights_str: str, _stamp: tuple[int, int]) -> Evaluator:
     if not weights.is_file() or not recipe_file.is_file():
         raise FormatError(f"evaluator checkpoint {weights} (with {recipe_file.name} beside it) not found; train one "
                           "with `keyframeface train evaluator --corpus CORPUS -o PATH.npz`")
-    try:
-        recipe = json.loads(recipe_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"{recipe_file}: not a readable evaluator recipe ({exc})") from None
+    recipe = read_json_file(recipe_file)  # FormatError for unreadable, non-UTF-8, invalid or too deep JSON
     if not isinstance(recipe, dict) or recipe.get("format") != EVALUATOR_FORMAT:
         raise FormatError(f"{recipe_file}: expected format {EVALUATOR_FORMAT!r}")
     digest = _sha256(weights)

@@ -118,9 +118,17 @@ def r_precision(
     code, except when N < ``batch_size``, where the single batch of all N is used (note: chance is then higher).
     Returns ``top_k`` fractions in [0, 1]: top-1, top-2, ... (cumulative).
     """
+    for name, value in (("batch_size", batch_size), ("top_k", top_k)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise KeyframeFaceError(f"r_precision {name} must be an integer >= 1, got {value!r}")
     t, m = _emb(text, "text"), _emb(motion, "motion")
     if t.shape[0] != m.shape[0]:
         raise KeyframeFaceError(f"expected as many texts as motions, got {t.shape[0]} and {m.shape[0]}")
+    for name, a in (("text", t), ("motion", m)):
+        # NaN distances compare False, so a NaN embedding would rank its own motion first and score 1.0
+        if not np.all(np.isfinite(a)):
+            raise KeyframeFaceError(f"{name}: expected finite embeddings, got NaN or infinity; check the encoder "
+                                    "or the values it was given")
     n = t.shape[0]
     if n == 0:
         return tuple(math.nan for _ in range(top_k))

@@ -40,6 +40,11 @@ _COLUMNS: Final[tuple[tuple[str, str, int], ...]] = (
 )
 
 
+def _cell_text(text: object) -> str:
+    """``text`` safe inside a Markdown table cell: ``|`` escaped (as semantic_checks does), line breaks as spaces."""
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
 def format_number(mean: float, ci: float = 0.0, *, digits: int = 3) -> str:
     """``"0.123"`` or ``"0.123 ± 0.004"`` (CI shown when it is above rounding); NaN as ``"-"``."""
     if mean is None or not math.isfinite(mean):
@@ -81,14 +86,14 @@ class EvalReport:
         notes: list[str] = []
         for row in self.rows:
             if not row.available:
-                lines.append(f"| {row.backend} | " + " | ".join("n/a" for _ in _COLUMNS) + " |")
-                notes.append(f"`{row.backend}` not evaluated: {row.reason}")
+                lines.append(f"| {_cell_text(row.backend)} | " + " | ".join("n/a" for _ in _COLUMNS) + " |")
+                notes.append(f"`{row.backend}` not evaluated: {_cell_text(row.reason)}")
                 continue
-            lines.append(f"| {row.backend} | "
+            lines.append(f"| {_cell_text(row.backend)} | "
                          + " | ".join(self._cell(row, k, d) for k, _, d in _COLUMNS) + " |")
             if row.failures:
                 notes.append(f"`{row.backend}`: {len(row.failures)} clip(s) had failed keyframes, e.g. "
-                             f"{next(iter(row.failures.values()))}")
+                             f"{_cell_text(next(iter(row.failures.values())))}")
         if self.ceiling:
             c = self.ceiling
             cells = {"r_precision_top1": c.get("r_precision_top1"), "r_precision_top2": c.get("r_precision_top2"),
@@ -105,7 +110,7 @@ class EvalReport:
             lines.append("| backend | " + " | ".join(REGIONS) + " |")
             lines.append("|---|" + "---|" * len(REGIONS))
             for row in available:
-                lines.append(f"| {row.backend} | " + " | ".join(
+                lines.append(f"| {_cell_text(row.backend)} | " + " | ".join(
                     format_number(*row.summary.get(f"mae_{r}", (math.nan, math.nan)), digits=4) for r in REGIONS)
                     + " |")
         info = [f"`{r.backend}`: {r.info.get('clips')} clips, {r.info.get('keyframes')} keyframes, seeds "

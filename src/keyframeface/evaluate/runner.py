@@ -101,6 +101,24 @@ def load_split(corpus: str | Path, *, split: str = "test", limit: int | None = N
     return clips
 
 
+def _check_seeds(seeds: Sequence[int]) -> list[int]:
+    """``seeds`` as a non-empty list of integers, or :class:`FormatError` saying what to pass."""
+    out = list(seeds)
+    if not out or any(isinstance(s, bool) or not isinstance(s, (int, np.integer)) for s in out):
+        raise FormatError(f"seeds must be one or more integers, got {out!r}; pass e.g. seeds=(0, 1, 2)")
+    return out
+
+
+def _check_generate_options(options: Mapping[str, Any] | None, reserved: Sequence[str]) -> dict[str, Any]:
+    """``options`` as a dict, refusing keys the evaluation sets itself (they would be passed twice)."""
+    out = dict(options or {})
+    clash = [k for k in reserved if k in out]
+    if clash:
+        raise FormatError(f"generate_options must not contain {', '.join(clash)}: the evaluation sets "
+                          f"{' and '.join(clash)} itself; use the seeds/temperature arguments instead")
+    return out
+
+
 def run_backend(
     backend: Any,
     clips: Sequence[Any],
@@ -117,6 +135,7 @@ def run_backend(
     """
     from ..generate import generate
 
+    options = _check_generate_options(generate_options, ("seed",))
     truths, preds, ids = [], [], []
     failures: dict[str, str] = {}
     seconds = 0.0
@@ -126,7 +145,7 @@ def run_backend(
         pred = np.full((len(truth), rig.NUM_CHANNELS), np.nan, dtype=np.float32)
         start = time.perf_counter()
         try:
-            pred = generate(script, backend=backend, seed=seed, **dict(generate_options or {})).array()
+            pred = generate(script, backend=backend, seed=seed, **options).array()
         except GenerationError as exc:
             partial = exc.partial
             if isinstance(partial, Keyframes):
@@ -281,14 +300,14 @@ def evaluate_backend(
     from ..backends.registry import get_backend
 
     name = backend if isinstance(backend, str) else str(getattr(backend, "name", "") or type(backend).__name__)
-    if not seeds:
-        raise FormatError("give at least one seed")
+    seeds = _check_seeds(seeds)
+    extra = _check_generate_options(generate_options, ("seed", "temperature"))
     try:
         instance = get_backend(backend, **dict(backend_options or {}))
     except BackendUnavailableError as exc:
         return BackendEvaluation(name, False, str(exc).splitlines()[0][:300])
     ev = evaluator or load_evaluator()
-    options = {"temperature": temperature, **dict(generate_options or {})}
+    options = {"temperature": temperature, **extra}
     sampling = temperature > 0
     runs: list[Mapping[str, float]] = []
     failures: dict[str, str] = {}
@@ -316,6 +335,7 @@ def evaluate_keyframes(
     evaluator: Evaluator | None = None,
 ) -> BackendEvaluation:
     """Score saved predictions (clip id -> :class:`Keyframes`) like a backend (no timing, no semantic cases)."""
+    seeds = _check_seeds(seeds)
     ev = evaluator or load_evaluator()
     run = evaluate_predictions(predictions, clips, name=name)
     runs = [score_run(run, evaluator=ev, seed=s) for s in seeds]
@@ -329,6 +349,7 @@ def real_pairs_ceiling(clips: Sequence[Any], *, seeds: Sequence[int] = (0,),
                        evaluator: Evaluator | None = None) -> dict[str, float]:
     """The evaluator on the clips' own (text, ground-truth keyframes) pairs: R-Precision top-1/2/3, multimodal
     distance and diversity, each the mean over ``seeds`` (batch shuffles). The ceiling a generator can reach."""
+    seeds = _check_seeds(seeds)
     ev = evaluator or load_evaluator()
     truths = [c.resolved() for c in clips]
     text = ev.encode_texts(truths)

@@ -102,16 +102,12 @@ def load_head(mesh: str | os.PathLike[str] = "default") -> HeadModel:
 def _frames_and_times(anim: Animation | Keyframes) -> tuple[np.ndarray, np.ndarray, float]:
     """(T, 61) float32 values, (T,) float32 seconds from 0, the original start time in seconds."""
     if isinstance(anim, Keyframes):
-        times_opt = anim.times()
-        missing = [i for i, t in enumerate(times_opt) if t is None]
-        if missing:
-            raise FormatError(
-                f"keyframes {missing[:5]} have no time_s, so they cannot be placed on a timeline; "
-                "run keyframeface animate first (it times them) or give every keyframe a time_s"
-            )
-        frames = anim.array()
-        times = np.array([float(t) for t in times_opt if t is not None], dtype=np.float64)
-    elif isinstance(anim, Animation):
+        # One behaviour with io.registry.export: keyframes sit at their time_s, or keyframe k at k seconds when
+        # they have none; a keyframe without values becomes an invalid frame, left out below.
+        from ..convert import keyframes_to_animation
+
+        anim = keyframes_to_animation(anim)
+    if isinstance(anim, Animation):
         frames = anim.frames
         times = np.asarray(anim.frame_times(), dtype=np.float64)
         if anim.valid is not None:

@@ -120,18 +120,27 @@ def _field(data: Any, key: str, path: str) -> np.ndarray:
     return np.asarray(data[key])
 
 
+def _numeric(data: Any, key: str, path: str, ndim: int) -> np.ndarray:
+    """Field ``key`` checked to be a real-number (or integer) array with ``ndim`` dimensions."""
+    arr = _field(data, key, path)
+    if arr.dtype.kind not in "biuf" or arr.ndim != ndim:
+        raise FormatError(f"{path}: {key!r} must be a {ndim}-D numeric array, got {arr.ndim}-D {arr.dtype}; "
+                          "is it the ICT head archive?")
+    return arr
+
+
 @functools.lru_cache(maxsize=2)
 def _load(path: str, mtime_ns: int, size: int) -> HeadModel:
     if size > _MAX_BYTES:
         raise FormatError(f"{path} is {size} bytes; an ICT head archive is about 2 MB")
     try:
         with np.load(path, allow_pickle=False) as data:
-            neutral = _field(data, "neutral", path).astype(np.float64) * _CM
-            deltas = _field(data, "deltas", path)
-            names = [str(n) for n in _field(data, "names", path)]
-            tris = _field(data, "tris", path).astype(np.int64)
-            tri_mat = _field(data, "tri_mat", path).astype(np.int64)
-            mats = [str(m) for m in _field(data, "mats", path)]
+            neutral = _numeric(data, "neutral", path, 2).astype(np.float64) * _CM
+            deltas = _numeric(data, "deltas", path, 3)
+            names = [str(n) for n in _field(data, "names", path).reshape(-1)]
+            tris = _numeric(data, "tris", path, 2).astype(np.int64)
+            tri_mat = _numeric(data, "tri_mat", path, 1).astype(np.int64)
+            mats = [str(m) for m in _field(data, "mats", path).reshape(-1)]
     except (OSError, ValueError) as exc:
         raise FormatError(f"cannot read the ICT head archive {path}: {exc}") from None
     n_vert = neutral.shape[0]

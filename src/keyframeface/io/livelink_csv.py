@@ -185,11 +185,13 @@ def _parse_header(cells: list[str], label: str, policy: str) -> _Header:
 
 
 def _bad_cell(rows: list[list[str]], lines: list[int], header: _Header, label: str) -> FormatError:
-    """Find the first cell in ``rows`` that float() refuses and describe it."""
+    """Find the first cell in ``rows`` that float() refuses (or that holds "_") and describe it."""
     names = {pos: n for pos, n in zip(header.columns, (rig.CHANNELS[c] for c in header.channels), strict=True)}
     for row, line in zip(rows, lines, strict=True):
         for pos in header.columns:
             try:
+                if "_" in row[pos]:
+                    raise ValueError(row[pos])
                 float(row[pos])
             except ValueError:
                 return FormatError(
@@ -224,6 +226,11 @@ def _collect(reader: Iterator[list[str]], header: _Header, label: str, policy: s
     def flush() -> None:
         if not pending:
             return
+        # float() accepts Python's digit separators ("1_0" is 10.0); a CSV cell with "_" is not a number. One
+        # C-level join per row keeps the common case fast; only a hit looks at the value cells themselves.
+        if any("_" in ",".join(r) for r in pending) and any(
+                "_" in r[pos] for r in pending for pos in header.columns):
+            raise _bad_cell(pending, pending_lines, header, label)
         try:
             if len(header.columns) == 1:
                 block = np.array([[float(pick(r))] for r in pending], dtype=np.float32)
@@ -510,7 +517,10 @@ def _times(
             )
             if policy == "strict":
                 raise FormatError(msg + "; fix the file or read it with policy='repair'")
-            warnings.warn(msg + "; frames are kept in file order", stacklevel=4)
+            warnings.warn(msg + "; frames are kept in file order, each one that goes back at the time of the frame "
+                          "before it", stacklevel=4)
+            # An Animation's times may repeat but never go back, so hold the latest time over the backward steps.
+            times = np.maximum.accumulate(times)
     return times, rate
 
 

@@ -33,13 +33,20 @@ MAX_CHANNELS: Final[int] = len(PALETTE)
 _DEFAULT_COUNT: Final[int] = 8
 
 
+#: Right channel -> Left channel of the bilateral pairs. JawLeft/JawRight and MouthLeft/MouthRight are directions of
+#: one motion, not two sides, so equal curves there are not "L = R" and both are kept.
+_RIGHT_TO_LEFT: Final[dict[str, str]] = {
+    right: left for left, right in rig.MIRROR_PAIRS if left not in ("JawLeft", "MouthLeft")
+}
+
+
 def _merge_pairs(frames: np.ndarray, names: list[str]) -> tuple[list[str], dict[str, str]]:
     """Drop the Right channel of Left/Right pairs whose curves are identical; label the Left one "Stem L = R"."""
     labels = {n: n for n in names}
     keep = []
     for name in names:
-        if "Right" in name and name.replace("Right", "Left") in labels:
-            left = name.replace("Right", "Left")
+        left = _RIGHT_TO_LEFT.get(name)
+        if left is not None and left in labels:
             a, b = frames[:, rig.CHANNEL_INDEX[left]], frames[:, rig.CHANNEL_INDEX[name]]
             if np.abs(a - b).max(initial=0.0) < 1e-3:
                 labels[left] = left.replace("Left", "") + " L = R"

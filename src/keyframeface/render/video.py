@@ -102,6 +102,9 @@ def _temporary_beside(target: Path) -> Iterator[Path]:
         raise
 
 
+_GIF_MIN_FPS = 1000.0 / 655_350  # frames per second at the longest GIF frame duration (65535 centiseconds)
+
+
 def _write_gif(frames: Iterator[np.ndarray], count: int, path: Path, fps: float) -> None:
     require_package("PIL", purpose="writing a GIF")
     from PIL import Image
@@ -167,6 +170,10 @@ def write_video(
     if ext == ".mp4":
         size += size % 2
     rate = float(fps) if fps is not None else (GIF_FPS if ext == ".gif" else min(obj.fps, 60.0))
+    # GIF stores each frame's duration as a 16-bit count of centiseconds (GIF89a spec), so at most 655.35 s a frame
+    if ext == ".gif" and isinstance(rate, float) and 0 < rate < _GIF_MIN_FPS:
+        raise FormatError(f"a GIF frame lasts at most 655.35 s, so fps must be at least {_GIF_MIN_FPS:.5f}; "
+                          f"got {rate:g}: raise --fps or write an .mp4")
     _, values = resample(obj, fps=rate)
     frames = render_frames(values, renderer=renderer, size=size, progress=progress)
     with _temporary_beside(target) as tmp:

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .. import rig
+from ..errors import ScriptError
 from .emotions import PROTOTYPE_SOURCES, RESET_ALL, prototype_regions, prototype_vector
 from .laterality import apply_side, direction_vector, resolve_side
 from .lexicon import ACTIONS, Action
@@ -249,6 +250,21 @@ class _State:
                 self.reset_groups.add(group)
 
 
+def _check_previous(previous: object) -> np.ndarray:
+    """``previous`` as (61,) float32, or :class:`ScriptError` unless it is 61 finite numbers."""
+    try:
+        prev = np.asarray(previous, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise ScriptError(f"expected {rig.NUM_CHANNELS} numbers, got {type(previous).__name__} that is not "
+                          "numeric", field="previous") from None
+    if prev.shape != (rig.NUM_CHANNELS,):
+        raise ScriptError(f"expected {rig.NUM_CHANNELS} values (one per channel in rig order), got {prev.shape[0]}",
+                          field="previous")
+    if not np.all(np.isfinite(prev)):
+        raise ScriptError("expected finite numbers, got NaN or infinity", field="previous")
+    return prev
+
+
 def compose(
     description: str,
     *,
@@ -261,13 +277,17 @@ def compose(
 
     ``emotion`` / ``background``: the script's fields (baseline and context). ``previous``: (61,) values of the
     previous keyframe or ``None``; ``previous_description``: its text (to know its blinks are not carried).
-    Returns a :class:`Composition`. Deterministic: the same inputs give the same values.
+    Returns a :class:`Composition`. Deterministic: the same inputs give the same values. Raises
+    :class:`~keyframeface.errors.ScriptError` for text arguments that are not strings or a ``previous`` that is not
+    61 finite numbers.
     """
+    for name, text in (("description", description), ("emotion", emotion), ("background", background),
+                       ("previous_description", previous_description)):
+        if not isinstance(text, str):
+            raise ScriptError(f"expected text, got {type(text).__name__}; pass a string", field=name)
+    prev = None if previous is None else _check_previous(previous)
     mentions = parse(description)
     base, base_records = emotion_baseline(emotion, background)
-    prev = None if previous is None else np.asarray(previous, dtype=np.float32).reshape(-1)
-    if prev is not None and prev.shape != (rig.NUM_CHANNELS,):
-        raise ValueError(f"previous must have {rig.NUM_CHANNELS} values, got {prev.shape[0]}")
     st = _State(base, prev)
     st.records.extend(base_records)
 

@@ -54,7 +54,10 @@ _DET = "[the|her|his|their|its|one's]"
 def side_entries() -> list[Entry]:
     """Tagger entries (kind ``side``) for words that choose a side without naming a direction."""
     return [
-        Entry("side", "mirror", f"(on|at|to) {_VIEWER} (left|right) [side]", {"mirror": True}),
+        # "to/at the viewer's left" without "side" is left to the direction entries (a look goes there); a
+        # direction tag on an action without a direction still chooses its side (binding._attach_modifiers)
+        Entry("side", "mirror", f"on {_VIEWER} (left|right) [side]", {"mirror": True}),
+        Entry("side", "mirror", f"(at|to) {_VIEWER} (left|right) side", {"mirror": True}),
         Entry("side", "mirror", "on the (left|right) (side of the frame|side of the screen|of the frame)", {"mirror": True}),
         Entry("side", "own", f"(on|at) [{_OWN[1:-1]}] [own] (left|right) [side|hand side]", {}),
         Entry("side", "own", "(on|at) the (left|right) [side|hand side]", {}),

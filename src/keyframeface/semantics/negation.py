@@ -14,6 +14,7 @@ Cue kinds (tagger entries) and their scope, as applied by :mod:`keyframeface.sem
   "returns to neutral") and ``grow`` ("grows", "deepens", "widens", "wider").
 * ``conceal`` ("hides", "masks", "suppresses", "fights back", "holding back") weakens what follows it
   (:data:`CONCEAL_FACTOR`): "trying to hide a smile" is a faint smile, "fights back tears" a trembling chin.
+* ``reveal`` ("fails to hide", "can't conceal") cancels both: the action that follows shows in full.
 * ``hold`` ("same expression", "freezes", "holds the pose") keeps the whole previous face.
 
 Between keyframes (the composer's carry-over rule, documented in :mod:`keyframeface.semantics.composer`):
@@ -67,6 +68,9 @@ def cue_entries() -> list[Entry]:
         Entry("mode", "grow", "(grow|grows|grew|growing|broaden|broadens|broadened|broadening|deepen|deepens|deepened|deepening|intensify|intensifies|intensified|intensifying|strengthen|strengthens|strengthened|widens further|grows wider|gets bigger|get bigger|gets wider|builds|builds up|swells|swelled|increases|increased|wider|broader|bigger|even more|more broadly|more widely|more and more|further)"),
         # conceal
         Entry("conceal", "conceal", "(hide|hides|hid|hiding|hidden|conceal|conceals|concealed|concealing|mask|masks|masked|masking|suppress|suppresses|suppressed|suppressing|hold back|holds back|holding back|held back|fight back|fights back|fighting back|fought back|bite back|bites back|biting back|stifle|stifles|stifled|stifling|repress|represses|repressed|repressing|tries to hide|trying to hide|try to hide|tried to hide|struggles to hide|struggling to hide|forces down|contain|contains|contained|containing|keep in check|keeps in check|behind|barely contained|veiled|disguised|disguises|covers up|covering up|masked by|concealed by)"),
+        # a failed or absent concealment shows the action in full ("fails to hide a smile", "can't hide his smile"):
+        # one tag of a kind binding ignores, longer than the "neg" and "conceal" cues it covers, so neither applies
+        Entry("reveal", "reveal", "(fails to|failing to|failed to|fail to|unable to|can not|cannot|could not|does not|do not|did not|is not able to) [fully|quite|entirely|even] (hide|conceal|mask|suppress|hold back|contain|stifle|disguise|hide away)"),
         # hold the whole face
         Entry("hold", "hold", "(same expression|the same face|same as before|nothing changes|no change|unchanged|motionless|holds still|stays still|stay still|stays the same|remains the same|remain the same|stays frozen|freezes|froze|frozen|freeze|holds the pose|holds the expression|holds her expression|holds his expression|holds their expression|keeps the expression|keeps the same expression|keeps her expression|keeps his expression|maintains the expression|maintains her expression|maintains his expression|holds that expression|holds this expression)"),
     ]

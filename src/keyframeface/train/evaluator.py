@@ -37,7 +37,7 @@ from ..evaluate.evaluator import (
     position_features,
     text_features,
 )
-from ..io.atomic import atomic_write_bytes, atomic_write_text
+from ..io.atomic import atomic_open
 
 __all__ = ["EvaluatorConfig", "TrainResult", "train_evaluator"]
 
@@ -66,6 +66,24 @@ class EvaluatorConfig:
     word_dropout: float = 0.1
     seed: int = 0
     threads: int = 1
+
+    def __post_init__(self) -> None:
+        # Refuse settings that would crash mid-run (division by zero) or train nothing but still write a checkpoint.
+        def bad(name: str, want: str) -> FormatError:
+            return FormatError(f"evaluator config {name} must be {want}, got {getattr(self, name)!r}; "
+                               "fix the setting and run again")
+
+        for name, low in (("batch_size", 2), ("epochs", 1), ("buckets", 1), ("hidden", 1), ("embed", 1)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise bad(name, f"an integer >= {low}")
+        for name in ("lr", "temperature"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+                raise bad(name, "a finite number > 0")
+        wd = self.word_dropout
+        if isinstance(wd, bool) or not isinstance(wd, (int, float)) or not 0 <= wd < 1:
+            raise bad("word_dropout", "a number in [0, 1)")
 
 
 @dataclass(frozen=True)
@@ -314,7 +332,12 @@ def train_evaluator(
         "metrics_real_pairs": {k: {m: round(v, 4) for m, v in d.items()} for k, d in metrics.items()},
         "history": history,
     }
-    atomic_write_bytes(out, data)
     recipe_path = out.with_suffix(".json")
-    atomic_write_text(recipe_path, json.dumps(recipe, indent=1) + "\n")
+    recipe_text = json.dumps(recipe, indent=1) + "\n"
+    # Write both to temporary files first; the weights are renamed into place, then the recipe. A failure before the
+    # renames leaves the old pair untouched, never new weights beside an old recipe that names another sha256.
+    with atomic_open(recipe_path, "w") as recipe_handle:
+        recipe_handle.write(recipe_text)
+        with atomic_open(out, "wb") as weights_handle:
+            weights_handle.write(data)
     return TrainResult(out, recipe_path, recipe, train_s)
