@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -57,34 +58,37 @@ def server() -> Iterator[str]:
     if missing:
         pytest.skip(missing)
     port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "keyframeface", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # wait for the health answer, not a fixed time
-            try:
-                with urllib.request.urlopen(url + "api/health", timeout=2) as r:
-                    if json.load(r)["status"] == "ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout and proc.poll() is not None else ""
-                pytest.fail(f"the server did not start: {out[-2000:]}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        proc.terminate()
+    # The server's output goes to a file, not a pipe: nobody reads a pipe while the tests run, and a full pipe
+    # would stall the server.
+    with tempfile.TemporaryFile(mode="w+") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "keyframeface", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            deadline = time.monotonic() + 60
+            while True:  # wait for the health answer, not a fixed time
+                try:
+                    with urllib.request.urlopen(url + "api/health", timeout=2) as r:
+                        if json.load(r)["status"] == "ok":
+                            break
+                except OSError:
+                    pass
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    pytest.fail(f"the server did not start: {log.read()[-2000:]}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 def test_web_app_in_chromium(server: str, tmp_path: Path) -> None:
