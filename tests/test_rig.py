@@ -144,3 +144,14 @@ def test_eye_convention_matches_real_captures(realdata_dir) -> None:  # type: ig
         actual = data[:, rig.CHANNEL_INDEX[name]]
         r = np.corrcoef(predicted[:, k], actual)[0, 1]
         assert r > 0.9, (name, r)
+
+
+def test_expand_sides() -> None:
+    assert rig.expand_sides({"EyeWide*": 0.3, "JawOpen": 0.2}) == {
+        "EyeWideLeft": 0.3,
+        "EyeWideRight": 0.3,
+        "JawOpen": 0.2,
+    }
+    assert rig.expand_sides({"gaze": 1.0}, allowed={"gaze"}) == {"gaze": 1.0}
+    with pytest.raises(ValueError, match="in my table"):
+        rig.expand_sides({"Nope*": 1.0}, table="my table")

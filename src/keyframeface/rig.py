@@ -22,7 +22,7 @@ convention.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
@@ -46,6 +46,7 @@ __all__ = [
     "ClampReport",
     "canonical_name",
     "clamp",
+    "expand_sides",
     "eye_rotations_from_look",
     "group_of",
     "is_ignored_name",
@@ -189,6 +190,25 @@ def canonical_name(name: str, *, field: str | None = None) -> str:
             field=field,
         )
     return found
+
+
+def expand_sides(
+    spec: Mapping[str, float], *, allowed: Collection[str] = (), table: str = "a channel table"
+) -> dict[str, float]:
+    """Expand a built-in table's ``"Name*"`` entries to both sides: ``{"EyeWide*": v}`` -> ``EyeWideLeft`` and
+    ``EyeWideRight`` = v; other names are kept. Every resulting name must be a channel or in ``allowed``; anything
+    else is a bug in the table and raises ``ValueError`` naming ``table``."""
+    out: dict[str, float] = {}
+    for name, value in spec.items():
+        if name.endswith("*"):
+            out[name[:-1] + "Left"] = value
+            out[name[:-1] + "Right"] = value
+        else:
+            out[name] = value
+    for name in out:
+        if name not in CHANNEL_INDEX and name not in allowed:
+            raise ValueError(f"unknown channel {name!r} in {table}")
+    return out
 
 
 def group_of(name: str) -> str:

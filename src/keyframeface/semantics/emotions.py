@@ -42,17 +42,7 @@ __all__ = [
 
 
 def _expand(spec: Mapping[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, value in spec.items():
-        if name.endswith("*"):
-            out[name[:-1] + "Left"] = value
-            out[name[:-1] + "Right"] = value
-        else:
-            out[name] = value
-    for name in out:
-        if name not in rig.CHANNEL_INDEX:
-            raise ValueError(f"unknown channel {name!r} in emotion tables")
-    return out
+    return rig.expand_sides(spec, table="emotion tables")
 
 
 #: ARKit channel values of each AU at full intensity (FACS.md mapping; values are this project's calibration).

@@ -45,17 +45,7 @@ AXES = frozenset({"gaze", "HeadYaw", "HeadRoll", "jaw_side", "mouth_side"})
 
 
 def _expand(spec: Mapping[str, float]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for name, value in spec.items():
-        if name.endswith("*"):
-            out[name[:-1] + "Left"] = value
-            out[name[:-1] + "Right"] = value
-        else:
-            out[name] = value
-    for name in out:
-        if name not in rig.CHANNEL_INDEX and name not in AXES:
-            raise ValueError(f"unknown channel {name!r} in the action lexicon")
-    return out
+    return rig.expand_sides(spec, allowed=AXES, table="the action lexicon")
 
 
 @dataclass(frozen=True)
