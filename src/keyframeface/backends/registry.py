@@ -6,12 +6,12 @@ register the same way through the ``keyframeface.backends`` entry-point group (`
 
 from __future__ import annotations
 
-import importlib
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BackendUnavailableError
+from ..plugins import MissingModule, load_target
 from .base import Backend
 
 __all__ = ["DEFAULT_BACKEND", "BackendInfo", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
@@ -65,12 +65,10 @@ def resolve_backend_class(name: str) -> type[Backend]:
     target = _REGISTRY.get(name)
     if target is None:
         raise BackendUnavailableError(f"unknown backend {str(name)[:40]!r}; choose one of: {', '.join(_names())}")
-    module_name, _, attr = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
+        cls = load_target(target)
+    except MissingModule as exc:
         raise BackendUnavailableError(f"backend {name!r} cannot be imported: {exc}") from None
-    cls = getattr(module, attr, None)
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendUnavailableError(f"backend {name!r} points at {target!r}, which is not a Backend class")
     return cls

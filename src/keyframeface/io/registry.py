@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
+from ..plugins import MissingModule, load_target
 from ..script import Animation, Keyframes, Script
 
 __all__ = ["READ_FORMATS", "WRITERS", "Writer", "export", "find_writer", "read_any", "register_writer", "writer_names"]
@@ -61,21 +62,20 @@ class Writer:
 
 
 def _resolve(target: str, name: str) -> Callable[..., Any]:
-    module_name, _, attr = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
+        func = load_target(target)
+    except MissingModule as exc:
+        if exc.component_absent:
             raise FormatError(
-                f"the {name} writer is not available in this installation ({module_name} is missing); "
+                f"the {name} writer is not available in this installation ({exc.module} is missing); "
                 f"choose another format: {', '.join(writer_names())}"
             ) from None
         raise FormatError(
-            f"the {name} writer needs the Python package {exc.name!r}, which is not installed; install it "
-            f"(pip install {str(exc.name).split('.')[0]}) or choose another format"
+            f"the {name} writer needs the Python package {exc.missing!r}, which is not installed; install it "
+            f"(pip install {exc.missing.split('.')[0]}) or choose another format"
         ) from None
-    func = getattr(module, attr, None)
     if not callable(func):
+        module_name, _, attr = target.partition(":")
         raise FormatError(f"the {name} writer is broken: {module_name} has no function {attr!r}")
     return func
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
+from ..plugins import MissingModule, load_target
 
 __all__ = [
     "DEFAULT_RENDERER",
@@ -107,21 +108,20 @@ def get_renderer(name: str | FaceRenderer = DEFAULT_RENDERER, **options: Any) ->
 
 
 def _import_class(key: str, target: str) -> Any:
-    module_name, _, attr = target.partition(":")
     try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name == module_name:
+        cls = load_target(target)
+    except MissingModule as exc:
+        if exc.component_absent:
             raise FormatError(
-                f"the {key} renderer is not available in this installation ({module_name} is missing); "
+                f"the {key} renderer is not available in this installation ({exc.module} is missing); "
                 f"use --renderer {DEFAULT_RENDERER}"
             ) from None
         raise FormatError(
-            f"the {key} renderer needs the Python package {exc.name!r}, which is not installed; "
+            f"the {key} renderer needs the Python package {exc.missing!r}, which is not installed; "
             f"install the [render] extra ({RENDER_EXTRA})"
         ) from None
-    cls = getattr(module, attr, None)
     if not callable(cls):
+        module_name, _, attr = target.partition(":")
         raise FormatError(f"the {key} renderer is broken: {module_name} has no class {attr!r}")
     return cls
 
