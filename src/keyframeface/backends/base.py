@@ -116,5 +116,14 @@ class Backend:
         """
         raise NotImplementedError(f"backend {self.name!r} is not a direct backend")
 
+    def usage(self) -> Mapping[str, int]:
+        """Cumulative token counts since construction: ``{"prompt_tokens": n, "completion_tokens": m}``.
+
+        Chat backends that know their token counts override this (the evaluation reports tokens per keyframe
+        from the difference before and after a run); the default, for backends without tokens, is ``{}``.
+        Counts only ever grow; they are not reset by :meth:`close`.
+        """
+        return {}
+
     def close(self) -> None:
         """Release resources (servers, models). Safe to call twice."""
