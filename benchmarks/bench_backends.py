@@ -117,9 +117,9 @@ def llama_server(model: Path, *, threads: int) -> Iterator[str]:
 
 
 def tokens_of(engine: Backend) -> int:
-    usage = getattr(engine, "usage", None)
-    if isinstance(usage, dict):
-        return int(usage.get("completion_tokens", 0))
+    usage = engine.usage()
+    if "completion_tokens" in usage:
+        return int(usage["completion_tokens"])
     decoding = engine.describe().get("decoding")
     if isinstance(decoding, dict):
         for key, value in decoding.items():

@@ -418,3 +418,32 @@ def test_explicit_dtype_and_device(tiny: object) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(BackendUnavailableError, match="no CUDA GPU"):
             _backend(tiny, device="cuda").complete(_conversations(1)[0], options=SHORT)
+
+
+def test_token_counting_leaves_out_padding_and_stops_at_eos() -> None:
+    torch = pytest.importorskip("torch", reason="needs torch (pip install torch; CPU is enough)")
+    from keyframeface.backends.hf import _count_tokens_rows
+
+    mask = torch.tensor([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]])  # left padding: 3 + 5 prompt tokens
+    new = torch.tensor([[5, 6, 2, 2, 2], [5, 6, 7, 8, 9]])  # eos = 2: row 0 wrote 3 tokens, row 1 ran to the limit
+    assert _count_tokens_rows(mask, new, (2,)) == (8, 8)
+    assert HFBackend(model="m").usage() == {"prompt_tokens": 0, "completion_tokens": 0}
+
+
+@pytest.mark.slow
+def test_usage_counts_prompt_and_completion_tokens(tiny: object) -> None:
+    backend = _backend(tiny)
+    conversations = _conversations(3)
+    assert backend.usage() == {"prompt_tokens": 0, "completion_tokens": 0}
+    backend.complete_batch(conversations, options=SHORT)
+    loaded = backend._load()
+    prompts = [len(loaded.tokenizer(backend.render(c), add_special_tokens=False)["input_ids"]) for c in conversations]
+    first = backend.usage()
+    assert first["prompt_tokens"] == sum(prompts)
+    assert 3 <= first["completion_tokens"] <= 3 * SHORT.max_tokens
+    # batched or one at a time, the counts are the same (padding is not counted)
+    single = _backend(tiny, batch_size=1)
+    single.complete_batch(conversations, options=SHORT)
+    assert single.usage() == first
+    backend.complete(conversations[0], options=SHORT)
+    assert backend.usage()["prompt_tokens"] == sum(prompts) + prompts[0]

@@ -345,7 +345,7 @@ def test_server_grammar_constrained_compact_in_parallel(server: Server) -> None:
     keys = generate(short_script(3), backend=b, representation="compact", policy="strict",
                     repair_attempts=0, retries=0, concurrency=3)
     assert keys.array().shape == (3, rig.NUM_CHANNELS) and not keys.missing
-    assert b.usage["requests"] == 3
+    assert b.usage()["requests"] == 3
 
 
 @pytest.mark.slow
@@ -383,7 +383,7 @@ def test_server_plans_free_text(server: Server) -> None:
 
     b = OpenAIBackend(base_url=server.base_url, max_tokens=120, timeout_s=120)
     script = plan("A shy girl hears a compliment.", backend=b, seed=1)
-    assert b.usage["requests"] == 1  # the model was asked (its answer is used if valid, else the fallback)
+    assert b.usage()["requests"] == 1  # the model was asked (its answer is used if valid, else the fallback)
     assert 2 <= len(script.keyframes) <= 6 and all(k.description for k in script.keyframes)
 
 
@@ -502,3 +502,85 @@ def test_non_utf8_or_unreadable_config_is_a_format_error_naming_the_file(no_user
     no_user_config.mkdir()
     (no_user_config / "x").mkdir()
     assert load_config() == {}  # a folder is not a config file
+
+
+# ------------------------------------------------------------------------------ token usage (fake server)
+class _FakeChat:
+    """A stdlib chat-completions server on 127.0.0.1: every answer is the neutral compact face, with a ``usage``
+    block of 100 + (request number) prompt tokens and 7 completion tokens when ``with_usage``."""
+
+    def __init__(self, *, with_usage: bool) -> None:
+        import http.server
+        import threading
+
+        outer = self
+        self.requests = 0
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                outer.requests += 1
+                reply: dict[str, Any] = {"choices": [{"message": {"role": "assistant", "content": "neutral"},
+                                                      "finish_reason": "stop"}]}
+                if with_usage:
+                    reply["usage"] = {"prompt_tokens": 100 + outer.requests, "completion_tokens": 7,
+                                      "total_tokens": 107 + outer.requests}
+                body = json.dumps(reply).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.mark.parametrize("with_usage", [True, False])
+def test_usage_sums_the_servers_usage_fields(with_usage: bool) -> None:
+    srv = _FakeChat(with_usage=with_usage)
+    try:
+        b = backend(base_url=srv.base_url, model="m", structured="off")
+        assert b.usage() == {"requests": 0}
+        keys = generate(SCRIPT, backend=b, representation="compact", concurrency=2)
+        assert not keys.missing
+        if with_usage:
+            assert b.usage() == {"requests": 3, "prompt_tokens": 101 + 102 + 103, "completion_tokens": 21}
+        else:  # a server without usage: no token counts at all, never a misleading 0
+            assert b.usage() == {"requests": 3}
+        snapshot = b.usage()
+        snapshot["requests"] = 99  # a copy: the caller cannot change the backend's counts
+        assert b.usage()["requests"] == 3
+    finally:
+        srv.close()
+
+
+def test_eval_reports_tokens_per_keyframe_from_usage(tmp_path: Path) -> None:
+    from keyframeface.data.corpus import build_corpus
+    from keyframeface.evaluate.runner import evaluate_backend, load_split
+
+    root = tmp_path / "corpus"
+    build_corpus(root, seed=4, size=30, use_shared=False)
+    clips = load_split(root, limit=3)
+    srv = _FakeChat(with_usage=True)
+    try:
+        row = evaluate_backend("openai", clips, backend_options={"base_url": srv.base_url, "model": "m",
+                                                                  "structured": "off"},
+                               generate_options={"representation": "compact"}, semantic=False)
+    finally:
+        srv.close()
+    keyframes = sum(len(c.keyframes) for c in clips)
+    assert srv.requests == keyframes
+    prompt_mean = (sum(100 + i for i in range(1, keyframes + 1))) / keyframes
+    assert row.summary["prompt_tokens_per_keyframe"][0] == pytest.approx(prompt_mean)
+    assert row.summary["completion_tokens_per_keyframe"][0] == pytest.approx(7.0)
+    assert row.summary["validity"][0] == 1.0

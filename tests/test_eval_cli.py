@@ -58,6 +58,16 @@ def test_eval_compare_table_and_json(corpus: Path, tmp_path: Path, capsys: pytes
     assert 0.0 <= s["r_precision_top1"]["mean"] <= s["r_precision_top3"]["mean"] <= 1.0
     assert len(rules["runs"]) == 2 and rules["info"]["generations"] == 1  # greedy: generated once, scored twice
     assert rules["semantic"]["cases"] >= 60 and 0.0 <= rules["semantic"]["check_pass_rate"] <= 1.0
+    # bootstrap intervals over clips (deterministic backend: still an interval), and over cases for semantic
+    for key in ("mse", "mae", "mae_brows", "mae_pose", "validity"):
+        low, high = s[key]["interval95"]
+        assert low <= s[key]["mean"] <= high, key
+    assert s["mae"]["interval95"][0] < s["mae"]["interval95"][1]
+    sem = rules["semantic"]
+    assert sem["check_interval95"][0] <= sem["check_pass_rate"] <= sem["check_interval95"][1]
+    assert sem["case_interval95"][0] <= sem["case_pass_rate"] <= sem["case_interval95"][1]
+    assert "prompt_tokens_per_keyframe" not in s  # the rules backend counts no tokens
+    assert report["intervals"]["resamples"] == 1000 and report["corpus"]["manifest_sha256"]
 
 
 def test_eval_run_and_saved_predictions_agree(corpus: Path, tmp_path: Path,
@@ -162,3 +172,39 @@ def test_report_escapes_pipes_in_table_cells() -> None:
         cells = line.replace("\\|", "").strip("|").split("|")
         assert len(cells) in (len(md.splitlines()[2].strip("|").split("|")), 1 + len(REGIONS))
     assert "needs x \\| y second line" in md and "bad \\| value" in md
+
+
+def test_eval_compare_rules_limit_5_table(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "r.json"
+    assert main(["-q", "eval", "--compare", "rules", "rules:policy=repair,representation=compact", "--corpus",
+                 str(corpus), "--limit", "5", "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    header = next(line for line in text.splitlines() if line.startswith("| backend |"))
+    for title in ("n clips", "MSE", "MAE", "checks", "cases", "valid", "s/keyframe", "prompt tok/kf", "compl. tok/kf"):
+        assert title in header, title
+    row = next(line for line in text.splitlines() if line.startswith("| rules |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[1] == "5" and "[" in cells[3] and cells[-1] == "-" and cells[-2] == "-"
+    assert "| rules:policy=repair,representation=compact | 5 |" in text  # rows are labelled by the full spec
+    assert "(first 5 clips)" in text and "checks passed (" in text and "cases fully passed (" in text
+    report = json.loads(out.read_text())
+    assert report["limit"] == 5
+    spec_row = report["rows"][1]
+    assert spec_row["backend"] == "rules:policy=repair,representation=compact"
+    assert spec_row["info"]["generate_options"] == {"policy": "repair", "representation": "compact"}
+    assert report["timings_s"].keys() == {"rules", "rules:policy=repair,representation=compact"}
+
+
+def test_eval_json_then_merge_notes_different_limits(corpus: Path, tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    a, b, merged = tmp_path / "a.json", tmp_path / "b.json", tmp_path / "m.md"
+    assert main(["-q", "eval", "--compare", "rules", "--corpus", str(corpus), "--no-semantic", "--no-baseline",
+                 "--json", str(a)]) == 0
+    assert main(["-q", "eval", "run", "--backend", "rules", "--corpus", str(corpus), "--no-semantic", "--limit", "4",
+                 "--json", str(b)]) == 0
+    capsys.readouterr()
+    assert main(["eval", "merge", str(a), str(b), "-o", str(merged)]) == 0
+    md = merged.read_text()
+    assert "different limits" in md and "different clip sets" in md
+    n_test = json.loads(a.read_text())["rows"][0]["info"]["clips"]
+    assert f"| rules | {n_test} |" in md and "| rules | 4 |" in md

@@ -150,6 +150,7 @@ class HFBackend(Backend):
         self.attn_implementation = attn_implementation
         self._loaded: _Loaded | None = None
         self._lock = threading.Lock()
+        self._usage: dict[str, int] = {"prompt_tokens": 0, "completion_tokens": 0}
 
     # ------------------------------------------------------------------------------------------------ interface
     @classmethod
@@ -187,6 +188,13 @@ class HFBackend(Backend):
             texts = self._generate(loaded, [prompts[i] for i in chunk], [keys[i] for i in chunk], options)
             answers.update(zip(chunk, texts, strict=True))
         return [answers[i] for i in range(len(prompts))]
+
+    def usage(self) -> dict[str, int]:
+        """Cumulative tokens over this instance's generate calls: ``prompt_tokens`` (each prompt's tokens,
+        padding left out) and ``completion_tokens`` (each answer's new tokens up to and including its first
+        end-of-sequence token, padding left out). Counted per conversation, so batching does not change them."""
+        with self._lock:
+            return dict(self._usage)
 
     def close(self) -> None:
         with self._lock:
@@ -360,6 +368,12 @@ class HFBackend(Backend):
         return TokenConstraint(strings, eos_ids)
 
     # ------------------------------------------------------------------------------------------------ generation
+    def _count_tokens(self, loaded: _Loaded, attention_mask: Any, new_tokens: Any) -> None:
+        prompt, completion = _count_tokens_rows(attention_mask, new_tokens, loaded.eos_ids)
+        with self._lock:
+            self._usage["prompt_tokens"] += prompt
+            self._usage["completion_tokens"] += completion
+
     def _generate(self, loaded: _Loaded, prompts: list[str], keys: list[str | None],
                   options: GenerationOptions) -> list[str]:
         torch = loaded.torch
@@ -400,8 +414,21 @@ class HFBackend(Backend):
         except (RuntimeError, ValueError, TypeError) as exc:
             raise BackendError(f"transformers generation failed: {_first_line(exc)}") from exc
         new_tokens = out[:, enc["input_ids"].shape[1] :]
+        self._count_tokens(loaded, enc["attention_mask"], new_tokens)
         texts = tokenizer.batch_decode(new_tokens, skip_special_tokens=True, clean_up_tokenization_spaces=False)
         return [str(t).strip() for t in texts]
+
+
+def _count_tokens_rows(attention_mask: Any, new_tokens: Any, eos_ids: Sequence[int]) -> tuple[int, int]:
+    """(prompt tokens, completion tokens) of one batch: attention-mask ones, and each row's new tokens up to and
+    including its first end-of-sequence token (all of them when it has none)."""
+    prompt = int(attention_mask.sum().item())
+    completion = 0
+    eos = set(int(i) for i in eos_ids)
+    for row in new_tokens.tolist():
+        stop = next((i for i, tok in enumerate(row) if int(tok) in eos), None)
+        completion += len(row) if stop is None else stop + 1
+    return prompt, completion
 
 
 def _first_line(exc: BaseException) -> str:

@@ -248,14 +248,24 @@ class OpenAIBackend(Backend):
         # "auto" mode: the structured kind that works per representation, learnt from rejections.
         self._structured_kind: dict[str, str] = {}
         self._resolved_model: str | None = adapter or model
-        #: Running totals over this instance's requests (benchmarks read them): requests, prompt_tokens,
-        #: completion_tokens (as the server reports them in ``usage``; 0 when it does not).
-        self.usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        # Running totals over this instance's answered requests (see usage()): requests, and the server's
+        # ``usage`` counts summed; _usage_seen: whether any reply carried a ``usage`` block at all.
+        self._usage: dict[str, int] = {"requests": 0, "prompt_tokens": 0, "completion_tokens": 0}
+        self._usage_seen = False
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
         """Always usable (standard library only); the server is a runtime option."""
         return True, "ready: pass --base-url of an OpenAI-compatible server (vLLM, Ollama, llama.cpp)"
+
+    def usage(self) -> dict[str, int]:
+        """Cumulative counts over this instance's answered requests: ``requests`` always, and ``prompt_tokens`` /
+        ``completion_tokens`` summed from the ``usage`` block of the server's replies once any reply had one
+        (a server that never reports usage gives ``{"requests": n}`` only, so no one reads its 0 as a count)."""
+        with self._lock:
+            if self._usage_seen:
+                return dict(self._usage)
+            return {"requests": self._usage["requests"]}
 
     # ------------------------------------------------------------------------------------------- describing
     def describe(self) -> dict[str, Any]:
@@ -447,12 +457,13 @@ class OpenAIBackend(Backend):
     def _answer_text(self, reply: Any) -> str:
         usage = reply.get("usage") if isinstance(reply, dict) else None
         with self._lock:
-            self.usage["requests"] += 1
+            self._usage["requests"] += 1
             if isinstance(usage, dict):
                 for key in ("prompt_tokens", "completion_tokens"):
                     value = usage.get(key)
-                    if isinstance(value, int) and not isinstance(value, bool):
-                        self.usage[key] += value
+                    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                        self._usage[key] += value
+                        self._usage_seen = True
         choices = reply.get("choices") if isinstance(reply, dict) else None
         if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
             raise BackendError(f"expected a chat completion with 'choices', got {str(reply)[:120]!r}")
