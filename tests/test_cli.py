@@ -39,7 +39,7 @@ def test_generate_to_file_and_stdout(tmp_path: Path) -> None:
     assert all(len(k["values"]) == 61 for k in doc["keyframes"])
     r = run_cli("generate", str(EXAMPLES / "smirk.json"))
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout)["meta"]["backend"] == "rules"
+    assert json.loads(r.stdout)["meta"]["backend"] == "bundled"
 
 
 def test_generate_explain(capsys: pytest.CaptureFixture[str]) -> None:

@@ -110,7 +110,7 @@ def test_train_evaluator_cli_then_eval_with_it(corpus: Path, tmp_path: Path,
     assert summary["weights"] == str(weights) and weights.with_suffix(".json").is_file()
     assert main(["-q", "eval", "--corpus", str(corpus), "--evaluator", str(weights), "--no-semantic",
                  "--limit", "5"]) == 0
-    assert "| rules |" in capsys.readouterr().out
+    assert "| bundled |" in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -64,11 +64,13 @@ def test_health(client: TestClient) -> None:
     assert body["running"] == 0 and body["max_concurrency"] == 2
 
 
-def test_backends_lists_rules_as_default(client: TestClient) -> None:
+def test_backends_lists_bundled_as_default(client: TestClient) -> None:
     body = client.get("/api/backends").json()
-    assert body["default"] == "rules"
+    assert body["default"] == "bundled"
+    default = [b for b in body["backends"] if b["name"] == "bundled"]
+    assert default and default[0]["usable"] and default[0]["default"] and not default[0]["chat"]
     rules = [b for b in body["backends"] if b["name"] == "rules"]
-    assert rules and rules[0]["usable"] and rules[0]["default"] and not rules[0]["chat"]
+    assert rules and rules[0]["usable"] and not rules[0]["default"]
 
 
 def test_channels_are_the_rig(client: TestClient) -> None:

@@ -14,15 +14,18 @@ from ..errors import BackendUnavailableError
 from ..plugins import MissingModule, load_target
 from .base import Backend
 
-__all__ = ["DEFAULT_BACKEND", "BackendInfo", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
+__all__ = ["DEFAULT_BACKEND", "FALLBACK_BACKEND", "BackendInfo", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
 
 logger = logging.getLogger(__name__)
 
-#: The offline default (see README, "Which backend is the default").
-DEFAULT_BACKEND = "rules"
+#: The offline default (see README, "Which backend is the default"): chosen by `keyframeface eval --compare`.
+DEFAULT_BACKEND = "bundled"
+#: Used, with a warning, when the default cannot run here (its encoder package was removed or not installed).
+FALLBACK_BACKEND = "rules"
 
 _REGISTRY: dict[str, str] = {
     "rules": "keyframeface.backends.rules:RulesBackend",
+    "bundled": "keyframeface.backends.bundled:BundledBackend",
     "llama": "keyframeface.backends.llama:LlamaBackend",
     "openai": "keyframeface.backends.openai:OpenAIBackend",
     "hf": "keyframeface.backends.hf:HFBackend",
@@ -84,6 +87,11 @@ def get_backend(name: str | Backend | None = None, **options: Any) -> Backend:
         return name
     cls = resolve_backend_class(name or DEFAULT_BACKEND)
     usable, reason = cls.availability()
+    if not usable and not name and not options:
+        logger.warning("the default backend %r cannot run here (%s); using %r instead", cls.name, reason,
+                       FALLBACK_BACKEND)
+        cls = resolve_backend_class(FALLBACK_BACKEND)
+        usable, reason = cls.availability()
     if not usable:
         raise BackendUnavailableError(f"backend {cls.name!r} is not usable here: {reason}")
     try:

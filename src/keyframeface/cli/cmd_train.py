@@ -14,7 +14,7 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("train", help="train models (the evaluation model)", description=__doc__,
+    p = sub.add_parser("train", help="train models (the evaluator, the bundled grounding head, LoRA adapters)", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     tsub = p.add_subparsers(dest="train_command", metavar="MODEL")
     tsub.required = True
@@ -37,6 +37,30 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: %(default)s)")
     e.set_defaults(run=run_evaluator)
 
+    from ..train.bundled import BundledConfig
+
+    bd = BundledConfig()
+    b = tsub.add_parser("bundled", help="rebuild the bundled backend's grounding head (numpy; needs [bundled])",
+                        description="Train the bundled backend's grounding head: the corpus's training clauses and "
+                        "phrases from the rule lexicon, labelled by the rule parser, embedded with the sentence "
+                        "encoder; a softmax regression fitted with numpy. Writes OUTPUT.npz and the recipe "
+                        "OUTPUT.json (config, corpus version, encoder sha256, seed, metrics, sha256 of the weights). "
+                        "Use it with `--backend bundled --option head=OUTPUT.npz`, or replace the packaged "
+                        "keyframeface/models/bundled-head.npz to ship it.")
+    b.add_argument("--corpus", required=True, help="dataset folder (keyframeface dataset build -o corpus)")
+    b.add_argument("-o", "--output", default="bundled-head.npz", help="weights file, .npz (default: %(default)s); "
+                   "the recipe goes beside it as .json")
+    b.add_argument("--seed", type=int, default=bd.seed, help="seed (default: %(default)s)")
+    b.add_argument("--steps", type=int, default=bd.steps, help="full-batch Adam steps (default: %(default)s)")
+    b.add_argument("--lr", type=float, default=bd.lr, help="learning rate (default: %(default)s)")
+    b.add_argument("--l2", type=float, default=bd.l2, help="L2 weight decay (default: %(default)s)")
+    b.add_argument("--lexicon-samples", type=int, default=bd.lexicon_samples,
+                   help="sampled phrases per lexicon pattern (default: %(default)s)")
+    b.add_argument("--min-precision", type=float, default=bd.min_precision,
+                   help="held-out precision the grounding threshold must reach (default: %(default)s)")
+    b.add_argument("--encoder", default=None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
+    b.set_defaults(run=run_bundled)
+
 
 def run_evaluator(args: argparse.Namespace) -> int:
     from dataclasses import replace
@@ -52,5 +76,36 @@ def run_evaluator(args: argparse.Namespace) -> int:
     summary = {"weights": str(result.weights_path), "recipe": str(result.recipe_path),
                "train_s": round(result.train_s, 1), "best_epoch": result.recipe["best_epoch"],
                "metrics_real_pairs": result.recipe["metrics_real_pairs"]}
+    sys.stdout.write(json.dumps(summary, indent=1) + "\n")
+    return 0
+
+
+def run_bundled(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from ..errors import FormatError
+    from ..train.bundled import BundledConfig, train_bundled
+    from .common import progress_bar
+
+    for name, value, low in (("--steps", args.steps, 1), ("--lexicon-samples", args.lexicon_samples, 0)):
+        if value < low:
+            raise FormatError(f"{name} must be at least {low}, got {value}")
+    if not 0.0 < args.min_precision <= 1.0 or not args.lr > 0 or not args.l2 >= 0:
+        raise FormatError("--min-precision must be in (0, 1], --lr > 0 and --l2 >= 0")
+    cfg = replace(BundledConfig(), seed=args.seed, steps=args.steps, lr=args.lr, l2=args.l2,
+                  lexicon_samples=args.lexicon_samples, min_precision=args.min_precision)
+    encode = info = None
+    if args.encoder:
+        from ..encoder import load_encoder
+
+        enc = load_encoder(args.encoder)
+        encode, info = enc.encode, enc.describe()
+    with progress_bar(cfg.steps, "train bundled", quiet=bool(args.quiet)) as update:
+        result = train_bundled(args.corpus, args.output, config=cfg, encode=encode, encoder_info=info,
+                               progress=update)
+    summary = {"weights": str(result.weights_path), "recipe": str(result.recipe_path),
+               "train_s": round(result.train_s, 1), "threshold": result.recipe["threshold"],
+               "phrases": result.recipe["phrases"], "metrics_validation": result.recipe["metrics_validation"],
+               "sha256": result.recipe["sha256"]}
     sys.stdout.write(json.dumps(summary, indent=1) + "\n")
     return 0

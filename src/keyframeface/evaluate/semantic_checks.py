@@ -38,6 +38,7 @@ __all__ = [
     "DEFAULT_CASES_PATH",
     "MAX_DEPTH",
     "MAX_EXPRESSION_CHARS",
+    "NAMED_CASES",
     "CaseResult",
     "CheckResult",
     "Expression",
@@ -53,6 +54,13 @@ __all__ = [
 #: The cases shipped with the package.
 DEFAULT_CASES_PATH = Path(__file__).resolve().parent / "data" / "semantic_cases.json"
 CASES_FORMAT = "keyframeface.semantic_cases"
+#: Packaged case sets by name: the rules backend's development set, the evaluation set and the second,
+#: paraphrase-only evaluation set (both hand-written for evaluation and not tuned to any backend).
+NAMED_CASES: Mapping[str, Path] = {
+    "dev": DEFAULT_CASES_PATH,
+    "eval": DEFAULT_CASES_PATH.with_name("eval_cases.json"),
+    "paraphrase": DEFAULT_CASES_PATH.with_name("paraphrase_cases.json"),
+}
 MAX_EXPRESSION_CHARS = 400
 MAX_DEPTH = 32
 MAX_TOKENS = 200
@@ -476,8 +484,23 @@ class SemanticCase:
 
 def load_cases(path: str | Path | None = None) -> list[SemanticCase]:
     """Load and validate a cases file (default: the package's). Every expression is parsed and every keyframe
-    reference checked against its script, so a bad file fails here, naming the case."""
-    p = Path(path) if path is not None else DEFAULT_CASES_PATH
+    reference checked against its script, so a bad file fails here, naming the case.
+
+    ``path`` may also name packaged sets (:data:`NAMED_CASES`: ``dev``, ``eval``, ``paraphrase``), several joined
+    by commas (``"eval,paraphrase"``); their cases are concatenated (ids must stay unique).
+    """
+    if isinstance(path, str) and path and all(part in NAMED_CASES for part in path.split(",")):
+        out: list[SemanticCase] = []
+        for part in dict.fromkeys(path.split(",")):
+            out.extend(_load_case_file(NAMED_CASES[part]))
+        ids = [c.id for c in out]
+        if len(set(ids)) != len(ids):
+            raise FormatError(f"case sets {path!r} share case ids")
+        return out
+    return _load_case_file(Path(path) if path is not None else DEFAULT_CASES_PATH)
+
+
+def _load_case_file(p: Path) -> list[SemanticCase]:
     data = read_json_file(p)  # size cap, UTF-8, NaN, huge integers and deep nesting give FormatError
     if not isinstance(data, dict) or data.get("format") != CASES_FORMAT or not isinstance(data.get("cases"), list):
         raise FormatError(f"{p} is not a semantic cases file: expected {{'format': {CASES_FORMAT!r}, 'cases': [...]}}")

