@@ -19,7 +19,7 @@ _BREAK = re.compile(
     r"|\s+(?=(?:and|while|as|then|but|whereas|before|after)\b)",
     re.IGNORECASE,
 )
-_JOINER = re.compile(r"^(?:and|while|as|then|but|whereas|before|after)\s+(?:then\s+)?", re.IGNORECASE)
+_JOINER = re.compile(r"^(?:(?:and|while|as|then|but|whereas|before|after)\b\s*)+", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

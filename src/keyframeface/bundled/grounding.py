@@ -9,7 +9,7 @@ direction words keep their usual meaning:
 * intensity words ("slight", "a little", "hard", "50 %") are kept as they are;
 * a side ("left" / "right" anywhere in the clause, "the viewer's left" mirrored) becomes "on the left/right";
 * direction words ("to the right", "upward") are kept;
-* a clause with a negation cue ("not", "without", "no longer") is not grounded: an unknown action that is
+* a clause with a negation or stop cue ("not", "without", "no longer", "stops") is not grounded: an unknown action that is
   negated asks nothing of the face we could safely write.
 
 The emotion field gets the same treatment when it names no emotion the parser knows ("wistful", "sheepish"): its
@@ -30,6 +30,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..errors import FormatError
 from ..semantics.laterality import side_of_words
 from ..semantics.mentions import Mention, Side
 from ..semantics.parse import parse, tag_text
@@ -40,6 +41,8 @@ __all__ = ["Grounder", "Grounding"]
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
+#: Cached clause readings kept at most (the cache is emptied when full).
+_CACHE_SIZE = 65536
 #: Clauses longer than this are not grounded (a sentence encoder reads a clause, not a paragraph).
 MAX_CLAUSE_CHARS = 300
 _WORD = re.compile(r"[a-z']+")
@@ -85,10 +88,11 @@ def rewrite_clause(clause: str, canonical: str, *, bare: str | None = None) -> s
     only when no direction word already says left or right.
     """
     _norm, _tokens, tags = tag_text(clause)
-    if any(t.kind == "neg" for t in tags):
+    if any(t.kind in ("neg", "stop") for t in tags):
         return None
-    dirs = [t.text for t in tags if t.kind == "dir"]
-    mods = [t.text for t in tags if t.kind in _MODIFIER_KINDS]
+    # "the viewer's left" is a direction tag that only mirrors the side: the side is added below instead
+    dirs = [t.text for t in tags if t.kind == "dir" and t.value != "mirror"]
+    mods = [t.text for t in tags if t.kind in _MODIFIER_KINDS and t.value != "mirror"]
     lowered = clause.lower()
     phrase = bare if (bare and dirs) else canonical
     parts = [phrase, *mods]
@@ -116,16 +120,22 @@ class Grounder:
 
     def _classify(self, texts: Sequence[str], allowed: tuple[str, ...] | None) -> list[tuple[str, float]]:
         key = ",".join(allowed or ())
-        todo = [t for t in dict.fromkeys(texts) if (key, t) not in self._cache]
+        with self._lock:
+            found = {t: self._cache[(key, t)] for t in dict.fromkeys(texts) if (key, t) in self._cache}
+        todo = [t for t in dict.fromkeys(texts) if t not in found]
         if todo:
             emb = np.asarray(self._encode(todo), dtype=np.float32)
+            if emb.ndim != 2 or emb.shape[1] != self.head.dim:
+                raise FormatError(f"the grounding head reads {self.head.dim}-d embeddings but the encoder gives "
+                                  f"shape {emb.shape}; use the encoder it was trained with or retrain it with "
+                                  "`keyframeface train bundled`")
             preds = self.head.predict(emb, allowed=allowed)
+            found.update(zip(todo, preds, strict=True))
             with self._lock:
-                for t, p in zip(todo, preds, strict=True):
-                    if len(self._cache) > 65536:
-                        self._cache.clear()
-                    self._cache[(key, t)] = p
-        return [self._cache[(key, t)] for t in texts]
+                if len(self._cache) + len(todo) > _CACHE_SIZE:
+                    self._cache.clear()
+                self._cache.update({(key, t): p for t, p in zip(todo, preds, strict=True)})
+        return [found[t] for t in texts]
 
     def ground_description(self, description: str) -> list[Grounding]:
         """Groundings for the clauses of ``description`` the rule parser does not understand (possibly none)."""

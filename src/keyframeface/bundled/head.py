@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -160,11 +161,14 @@ def _load_cached(path_str: str, _stamp: tuple[int, int]) -> GroundingHead:
                           f"{str(recipe.get('sha256'))[:12]}...; the file was changed or damaged; reinstall the "
                           "package or rebuild it with `keyframeface train bundled`")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("not an .npz archive")
+        with loaded as z:
             weights, bias = z["weights"].astype(np.float32), z["bias"].astype(np.float32)
             labels = tuple(str(x) for x in z["labels"])
             phrases = tuple(str(x) for x in z["phrases"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
         raise FormatError(f"grounding head {path}: unreadable ({exc})") from None
     threshold = recipe.get("threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)):

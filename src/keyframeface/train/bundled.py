@@ -74,7 +74,7 @@ def collect_phrases(corpus: Any, *, seed: int, samples: int) -> tuple[list[str],
     rng = random.Random(seed)
     clips = corpus.split("train")
     descriptions = [kf.description for c in clips for kf in c.keyframes.keyframes]
-    backgrounds = sorted({c.keyframes.background for c in corpus.clips if c.keyframes.background})
+    backgrounds = sorted({c.keyframes.background for c in clips if c.keyframes.background})
     texts: dict[str, str] = {}
     sources: Counter[str] = Counter()
     for source, phrases, keep_none in (("corpus", corpus_phrases(descriptions), True),
@@ -182,7 +182,8 @@ def train_bundled(corpus_path: str | Path, output: str | Path, *, config: Bundle
         encoder_info = enc.describe()
     encoder_info = {k: v for k, v in (encoder_info or {}).items() if k != "file"}  # no machine paths in recipes
     texts, labels, sources = collect_phrases(corpus, seed=cfg.seed, samples=cfg.lexicon_samples)
-    if not texts or all(lab == NONE_LABEL for lab in labels):
+    train_descriptions = [kf.description for c in corpus.split("train") for kf in c.keyframes.keyframes]
+    if not any(label_of(p) not in (None, NONE_LABEL) for p in corpus_phrases(train_descriptions)):
         raise FormatError(f"{corpus_path}: no labelled training phrases (is the training split empty?)")
     classes = sorted(set(labels) | {NONE_LABEL})
     index = {c: i for i, c in enumerate(classes)}

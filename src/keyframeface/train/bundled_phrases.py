@@ -34,7 +34,7 @@ NARRATIVE_CLAUSES: tuple[str, ...] = (
     "a moment passes", "after a pause", "she waits", "he waits for an answer", "she listens", "he listens closely",
     "the phone rings", "someone knocks at the door", "he stands by the window", "she sits down", "time stands still",
     "the music stops", "he takes a breath", "she reads the letter", "the room goes quiet", "a car passes outside",
-    "he checks his watch", "she turns the page", "the crowd cheers", "nothing happens", "he thinks it over",
+    "he checks his watch", "the crowd cheers", "nothing happens", "he thinks it over",
     "she remembers the summer", "the lights dim", "it starts to rain", "he puts the cup down", "she nods to the "
     "music in her head", "the door closes", "they wait together", "the clock ticks", "he hears footsteps",
     "on the screen a message appears", "the kettle boils", "she counts to three", "he walks in", "a bird sings",
