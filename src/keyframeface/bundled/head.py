@@ -28,9 +28,9 @@ import numpy as np
 
 from ..errors import FormatError
 from ..io.atomic import atomic_write_bytes, atomic_write_text
-from ..io.files import checked_size
+from ..io.files import checked_size, sha256_file
 
-__all__ = ["DEFAULT_HEAD_PATH", "HEAD_FORMAT", "NONE_LABEL", "GroundingHead", "load_head", "save_head", "sha256_file"]
+__all__ = ["DEFAULT_HEAD_PATH", "HEAD_FORMAT", "NONE_LABEL", "GroundingHead", "load_head", "save_head"]
 
 #: The head shipped in the package (``keyframeface train bundled`` rebuilds it).
 DEFAULT_HEAD_PATH: Final[Path] = Path(__file__).resolve().parent.parent / "models" / "bundled-head.npz"
@@ -38,15 +38,6 @@ HEAD_FORMAT: Final[str] = "keyframeface.grounding_head"
 #: The label of clauses that ask nothing of the face.
 NONE_LABEL: Final[str] = "none"
 _MAX_BYTES: Final[int] = 64 * 1024 * 1024
-
-
-def sha256_file(path: Path) -> str:
-    """Hex sha256 of a file's bytes."""
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,6 @@ Architecture (the training code builds the same computation in torch; both use :
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import re
 import zlib
@@ -33,6 +32,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
+from ..io.files import sha256_file
 from ..script import Keyframes, Script, read_json_file
 
 __all__ = [
@@ -182,14 +182,6 @@ class Evaluator:
         return np.stack([self.encode_motion(s) for s in sequences])
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _recipe_path(weights: Path) -> Path:
     return weights.with_suffix(".json")
 
@@ -217,7 +209,7 @@ def _load_cached(weights_str: str, _stamp: tuple[int, int]) -> Evaluator:
     recipe = read_json_file(recipe_file)  # FormatError for unreadable, non-UTF-8, invalid or too deep JSON
     if not isinstance(recipe, dict) or recipe.get("format") != EVALUATOR_FORMAT:
         raise FormatError(f"{recipe_file}: expected format {EVALUATOR_FORMAT!r}")
-    digest = _sha256(weights)
+    digest = sha256_file(weights)
     if recipe.get("sha256") != digest:
         raise FormatError(f"{weights}: sha256 {digest[:12]}... does not match the recipe's "
                           f"{str(recipe.get('sha256'))[:12]}...; the weights were changed or damaged; retrain with "

@@ -1,13 +1,23 @@
-"""Small checks shared by every reader before it opens a user's file."""
+"""Small checks shared by every reader before it opens a user's file, and the sha256 every weight file is checked by."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from ..errors import FormatError
 
-__all__ = ["checked_size"]
+__all__ = ["checked_size", "sha256_file"]
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    """Hex sha256 of a file's bytes, read in 1 MiB blocks (OSError propagates)."""
+    h = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
 
 
 def checked_size(path: str | os.PathLike[str], max_bytes: int, *, what: str = "", hint: str = "") -> int:
