@@ -208,3 +208,12 @@ def test_eval_json_then_merge_notes_different_limits(corpus: Path, tmp_path: Pat
     assert "different limits" in md and "different clip sets" in md
     n_test = json.loads(a.read_text())["rows"][0]["info"]["clips"]
     assert f"| rules | {n_test} |" in md and "| rules | 4 |" in md
+
+
+def test_eval_run_labels_rows(corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["-q", "eval", "run", "--backend", "rules", "--corpus", str(corpus), "--no-semantic", "--limit", "2",
+                 "--label", "rules-custom"]) == 0
+    assert "| rules-custom |" in capsys.readouterr().out
+    assert main(["-q", "eval", "run", "--backend", "rules", "--corpus", str(corpus), "--no-semantic", "--limit", "2",
+                 "--representation", "compact"]) == 0
+    assert "| rules:representation=compact |" in capsys.readouterr().out

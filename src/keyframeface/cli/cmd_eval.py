@@ -185,6 +185,9 @@ def add_parser(sub: Any) -> None:
                    help="score saved predictions: a folder of <clip id>.json keyframes files instead of a backend")
     r.add_argument("--write-predictions", default=None, metavar="DIR",
                    help="also write each clip's generated keyframes to DIR/<clip id>.json")
+    r.add_argument("--label", default=None,
+                   help="the row's name in the table (default: the backend's name, plus :representation=R when "
+                   "--representation is given), e.g. to tell adapters apart in `eval merge`")
     r.set_defaults(run=run_one)
 
     s = evsub.add_parser("semantic", help="run the semantic checks (phrases -> constraints on values)")
@@ -342,7 +345,7 @@ def run_one(args: argparse.Namespace) -> int:
             row = evaluate_backend(args.backend, clips, seeds=seeds, temperature=args.temperature,
                                    backend_options=backend_options(args), generate_options=generate_options,
                                    semantic=args.semantic, cases_path=args.cases, evaluator=evaluator,
-                                   progress=update, keep_runs=runs)
+                                   progress=update, keep_runs=runs, label=_row_label(args))
         if not row.available:
             raise FormatError(f"cannot evaluate: {row.reason}")
         if args.write_predictions and runs:
@@ -362,3 +365,14 @@ def run_one(args: argparse.Namespace) -> int:
     report = EvalReport((row,), args.split, _corpus_info(args), ceiling, ev_info,
                         {row.backend: time.perf_counter() - start}, args.limit)
     return _finish(args, report)
+
+
+def _row_label(args: argparse.Namespace) -> str | None:
+    """``--label``, or the backend's name with the representation when one was chosen (``None``: the default)."""
+    if args.label:
+        return str(args.label)
+    if args.representation and args.representation != "json":
+        from ..backends.registry import DEFAULT_BACKEND
+
+        return f"{args.backend or DEFAULT_BACKEND}:representation={args.representation}"
+    return None
