@@ -69,7 +69,7 @@ def generate(
     retries: int = 2,
     repair_attempts: int = 1,
     policy: str = "strict",
-    representation: str = "json",
+    representation: str | None = None,
     sync_eyes: bool = True,
     explain: bool = False,
     backend_options: Mapping[str, Any] | None = None,
@@ -85,6 +85,8 @@ def generate(
     channels become 0 and out-of-range values are clamped, with warnings). ``concurrency`` bounds parallel requests
     for chat backends that allow it. ``retries``: extra attempts on transient backend errors (exponential backoff).
     ``cancel``: set it from another thread to stop scheduling further requests.
+    ``representation``: what chat backends write (``"json"``, ``"compact"``, ``"semantic"``); ``None`` uses the
+    backend's ``preferred_representation`` (a LoRA adapter's training representation), else ``"json"``.
     ``indices``: generate only these keyframes (0-based; default all); every other keyframe keeps its values from
     ``current`` (the keyframes a user already has, e.g. in an editor), whose values are also the context passed to
     direct backends as ``previous``. This is how one keyframe is regenerated with the whole script as context.
@@ -115,6 +117,8 @@ def generate(
         raise ScriptError("concurrency must be >= 1 and retries / repair_attempts >= 0")
 
     engine = get_backend(backend, **dict(backend_options or {}))
+    if representation is None:
+        representation = getattr(engine, "preferred_representation", None) or "json"
     settings = GenerateSettings(concurrency, retries, repair_attempts, policy, representation, sync_eyes)
     options = GenerationOptions(
         seed=seed, temperature=temperature, timeout_s=timeout_s, representation=representation

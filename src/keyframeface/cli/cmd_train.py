@@ -61,6 +61,10 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--encoder", default=None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
     b.set_defaults(run=run_bundled)
 
+    from .cmd_train_lora import add_lora_parser
+
+    add_lora_parser(tsub)
+
 
 def run_evaluator(args: argparse.Namespace) -> int:
     from dataclasses import replace

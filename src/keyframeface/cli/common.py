@@ -31,9 +31,9 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adapter", default=None, help="LoRA adapter path or name (llama, hf, openai with LoRA modules)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra backend option (repeatable), e.g. --option n_ctx=4096")
-    p.add_argument("--representation", default="json", choices=("json", "compact", "semantic"),
+    p.add_argument("--representation", default=None, choices=("json", "compact", "semantic"),
                    help="what the LLM writes: the release's full 61-key JSON, compact active channels, or a short "
-                   "description then values (default: %(default)s)")
+                   "description then values (default: the LoRA adapter's training representation, else json)")
     p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature for LLM backends")
     p.add_argument("--timeout-s", type=float, default=120.0, help="per-request timeout for LLM backends")
     p.add_argument("--seed", type=int, default=None, help="seed for backends that sample")
