@@ -99,15 +99,18 @@ def test_unavailable_without_the_encoder_package(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(BackendUnavailableError, match="pip install"):
         get_backend("bundled")
     with pytest.raises(BackendUnavailableError, match="pip install"):
-        BundledBackend().generate_values(script("A slight furrow appears between her brows."), 0,
+        BundledBackend().generate_values(script("Her jaw sags a little."), 0,
                                          previous=None, options=OPTIONS)
     row = next(r for r in list_backends() if r.name == "bundled")
     assert not row.usable
 
 
-def test_the_environment_variable_makes_it_available(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_environment_variable_makes_it_available(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     _hide_encoder(monkeypatch)
-    monkeypatch.setenv("KEYFRAMEFACE_ENCODER_PATH", "/somewhere/model.onnx")
+    monkeypatch.setenv("KEYFRAMEFACE_ENCODER_PATH", str(tmp_path / "missing.onnx"))
+    assert BundledBackend.availability()[0] is False  # a path to nothing is not an encoder
+    (tmp_path / "model.onnx").write_bytes(b"x")
+    monkeypatch.setenv("KEYFRAMEFACE_ENCODER_PATH", str(tmp_path / "model.onnx"))
     assert BundledBackend.availability() == (True, "ready")
 
 
@@ -123,7 +126,7 @@ def test_the_default_falls_back_to_rules_with_a_warning(monkeypatch: pytest.Monk
 # ------------------------------------------------------------------------------------------- values
 @needs_encoder
 def test_output_is_61_finite_in_range_values_with_an_explanation(backend: BundledBackend) -> None:
-    s = script("A slight furrow appears between her brows.", "He swings his head round to the right.",
+    s = script("Her jaw sags a little.", "He swings his head round to the right.",
                "She smiles.", emotion="wistful")
     for i in range(3):
         result = backend.generate_values(s, i, previous=None, options=OPTIONS)
@@ -133,7 +136,7 @@ def test_output_is_61_finite_in_range_values_with_an_explanation(backend: Bundle
 
 @needs_encoder
 def test_deterministic(backend: BundledBackend) -> None:
-    s = script("A slight furrow appears between her brows.", "He swings his head round to the right.")
+    s = script("Her jaw sags a little.", "He swings his head round to the right.")
     a = generate(s, backend=backend).array()
     b = generate(s, backend=BundledBackend()).array()
     np.testing.assert_array_equal(a, b)
@@ -179,13 +182,11 @@ def test_equal_to_rules_and_no_encoding_on_the_small_corpus(backend: BundledBack
 
 
 @needs_encoder
-def test_a_paraphrased_brow_furrow_lowers_the_brows(backend: BundledBackend) -> None:
-    s = script("A slight furrow appears between her brows.")
+def test_a_paraphrased_jaw_sag_opens_the_jaw(backend: BundledBackend) -> None:
+    s = script("Her jaw sags a little.")
     bundled, rules = values(backend, s), values(RulesBackend(), s)
-    for name in ("BrowDownLeft", "BrowDownRight"):
-        assert rules[C[name]] == 0.0
-        assert bundled[C[name]] > 0.1
-    assert bundled[C["BrowDownLeft"]] < 0.5  # "slight" is kept
+    assert rules[C["JawOpen"]] == 0.0
+    assert 0.05 < bundled[C["JawOpen"]] < 0.5  # "a little" is kept
 
 
 @needs_encoder
@@ -197,11 +198,10 @@ def test_a_paraphrased_head_turn_turns_the_head_right(backend: BundledBackend) -
 
 @needs_encoder
 def test_explanation_records_the_learned_grounding(backend: BundledBackend) -> None:
-    result = backend.generate_values(script("A slight furrow appears between her brows."), 0, previous=None,
-                                     options=OPTIONS)
+    result = backend.generate_values(script("Her jaw sags a little."), 0, previous=None, options=OPTIONS)
     rules = [str(r["rule"]) for r in result.explanation or ()]
     grounded = [r for r in rules if "learned grounding" in r]
-    assert len(grounded) == 1 and "brow" in grounded[0] and "p=" in grounded[0]
+    assert len(grounded) == 1 and "jaw" in grounded[0] and "p=" in grounded[0]
 
 
 @needs_encoder
@@ -233,7 +233,7 @@ def test_a_viewer_side_in_a_paraphrase_keeps_the_action(backend: BundledBackend)
 
 @needs_encoder
 def test_later_keyframes_carry_over_like_rules(backend: BundledBackend) -> None:
-    s = script("A slight furrow appears between her brows.", "She smiles.")
+    s = script("Her jaw sags a little.", "She smiles.")
     direct = values(backend, s, 1)
     first = values(backend, s, 0)
     chained = backend.generate_values(s, 1, previous=first, options=OPTIONS).values
@@ -249,11 +249,11 @@ def test_bad_index_is_refused(backend: BundledBackend) -> None:
 # ------------------------------------------------------------------------------------------- entry points
 @needs_encoder
 def test_through_generate_with_explanations() -> None:
-    s = script("A slight furrow appears between her brows.", "He swings his head round to the right.")
+    s = script("Her jaw sags a little.", "He swings his head round to the right.")
     keys = generate(s, backend="bundled", explain=True)
     arr = keys.array()
     assert arr.shape == (2, rig.NUM_CHANNELS)
-    assert arr[0, C["BrowDownLeft"]] > 0.1 and arr[1, C["HeadYaw"]] > 0.0
+    assert arr[0, C["JawOpen"]] > 0.05 and arr[1, C["HeadYaw"]] > 0.0
     explanations = keys.meta["explanations"]
     assert any("learned grounding" in str(r["rule"]) for r in explanations["0"])
 
@@ -266,7 +266,7 @@ def test_cli_generate_backend_bundled(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.chdir(tmp_path)
     path = tmp_path / "s.json"
     path.write_text(json.dumps({"background": "", "emotion": "wistful", "keyframes": [
-        {"description": "A slight furrow appears between her brows."},
+        {"description": "Her jaw sags a little."},
         {"description": "He swings his head round to the right."}]}))
     assert main(["generate", str(path), "--backend", "bundled", "-o", "k.json", "--explain"]) == 0
     doc = json.loads((tmp_path / "k.json").read_text())
@@ -285,10 +285,10 @@ def test_cli_head_option_and_a_tampered_head(tmp_path: Path, monkeypatch: pytest
     shutil.copy(DEFAULT_HEAD_PATH, head)
     shutil.copy(DEFAULT_HEAD_PATH.with_suffix(".json"), head.with_suffix(".json"))
     path = tmp_path / "s.json"
-    path.write_text(json.dumps({"keyframes": [{"description": "A slight furrow appears between her brows."}]}))
+    path.write_text(json.dumps({"keyframes": [{"description": "Her jaw sags a little."}]}))
     assert main(["generate", str(path), "--backend", "bundled", "--option", f"head={head}", "-o", "k.json"]) == 0
     first = json.loads((tmp_path / "k.json").read_text())["keyframes"][0]["values"]
-    assert first["BrowDownLeft"] > 0.1
+    assert first["JawOpen"] > 0.05
     data = bytearray(head.read_bytes())
     data[-100] ^= 0xFF
     head.write_bytes(bytes(data))
@@ -314,13 +314,13 @@ def test_a_head_for_another_encoder_is_refused_clearly(tmp_path: Path) -> None:
     save_head(small, tmp_path / "h.npz", {})
     b = BundledBackend(head=str(tmp_path / "h.npz"))
     with pytest.raises(FormatError):
-        values(b, script("A slight furrow appears between her brows."))
+        values(b, script("Her jaw sags a little."))
 
 
 # ------------------------------------------------------------------------------------------- robustness
 @needs_encoder
 def test_thread_safety() -> None:
-    s = script("A slight furrow appears between her brows.", "He swings his head round to the right.",
+    s = script("Her jaw sags a little.", "He swings his head round to the right.",
                "Her mouth curls up at one corner.", emotion="sheepish")
     single = BundledBackend()
     expected = np.stack([values(single, s, i) for i in range(len(s.keyframes))])

@@ -136,3 +136,8 @@ def test_no_word_is_lost_except_joiners(description: str) -> None:
         return [w for w in _WORDS.findall(text) if w.lower() not in JOINERS]
 
     assert words(description) == [w for c in split_clauses(description) for w in words(c.text)]
+
+
+def test_a_decimal_point_does_not_end_a_clause() -> None:
+    texts = [c.text for c in split_clauses("a furrow forms between her brows at 0.7. Then 1.5 s later she smiles.")]
+    assert texts == ["a furrow forms between her brows at 0.7", "1.5 s later she smiles"]

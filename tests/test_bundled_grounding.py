@@ -300,3 +300,15 @@ def test_compose_merges_grounded_mentions(grounder: Grounder) -> None:
 def test_compose_refuses_extra_mentions_that_are_not_mentions() -> None:
     with pytest.raises(ScriptError, match="Mention"):
         compose("She smiles.", extra_mentions=["the brows lower"])  # type: ignore[list-item]
+
+
+@pytest.mark.parametrize(("clause", "expected"), [
+    ("a furrow appears right away", "the brows knit"),
+    ("a furrow forms as she left the room", "the brows knit"),
+    ("a furrow forms over her left eye", "the brows knit on the left"),
+    ("a furrow forms on the viewer's left", "the brows knit on the right"),
+])
+def test_only_a_named_side_becomes_a_side(clause: str, expected: str) -> None:
+    from keyframeface.bundled.grounding import rewrite_clause
+
+    assert rewrite_clause(clause, "the brows knit") == expected

@@ -296,3 +296,11 @@ def test_packaged_canonical_phrases_read_back_as_their_labels() -> None:
              if lab != NONE_LABEL and label_of(ph) != lab}
     assert not wrong
     assert head.phrase(NONE_LABEL) == ""
+
+
+def test_save_head_refuses_a_json_weights_path(tmp_path: Path) -> None:
+    from keyframeface.bundled.head import load_head, save_head
+
+    head = load_head()
+    with pytest.raises(FormatError, match=r"\.json"):
+        save_head(head, tmp_path / "head.json", {})

@@ -31,3 +31,17 @@ def test_named_backend_never_falls_back(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setattr(BundledBackend, "availability", classmethod(lambda cls: (False, "encoder missing")))
     with pytest.raises(BackendUnavailableError, match="encoder missing"):
         registry.get_backend("bundled")
+
+
+def test_default_backend_name_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert registry.default_backend_name() == "bundled"
+    monkeypatch.setattr(BundledBackend, "availability", classmethod(lambda cls: (False, "encoder missing")))
+    assert registry.default_backend_name() == "rules"
+
+
+def test_web_app_and_eval_use_the_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("fastapi")
+    from keyframeface.web.app import create_app
+
+    monkeypatch.setattr(BundledBackend, "availability", classmethod(lambda cls: (False, "encoder missing")))
+    create_app()  # starts with rules instead of failing on the unusable default

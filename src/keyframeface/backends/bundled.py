@@ -119,7 +119,8 @@ class BundledBackend(Backend):
 def _env_encoder() -> bool:
     import os
 
-    return bool(os.environ.get("KEYFRAMEFACE_ENCODER_PATH"))
+    path = os.environ.get("KEYFRAMEFACE_ENCODER_PATH")
+    return bool(path) and os.path.isfile(str(path))
 
 
 def _check_index(script: Script, index: int) -> None:

@@ -14,7 +14,7 @@ from ..errors import BackendUnavailableError
 from ..plugins import MissingModule, load_target
 from .base import Backend
 
-__all__ = ["DEFAULT_BACKEND", "FALLBACK_BACKEND", "BackendInfo", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
+__all__ = ["DEFAULT_BACKEND", "FALLBACK_BACKEND", "BackendInfo", "default_backend_name", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +75,16 @@ def resolve_backend_class(name: str) -> type[Backend]:
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
         raise BackendUnavailableError(f"backend {name!r} points at {target!r}, which is not a Backend class")
     return cls
+
+
+def default_backend_name() -> str:
+    """:data:`DEFAULT_BACKEND` when it can run here, else :data:`FALLBACK_BACKEND` (with a warning)."""
+    usable, reason = resolve_backend_class(DEFAULT_BACKEND).availability()
+    if usable:
+        return DEFAULT_BACKEND
+    logger.warning("the default backend %r cannot run here (%s); using %r instead", DEFAULT_BACKEND, reason,
+                   FALLBACK_BACKEND)
+    return FALLBACK_BACKEND
 
 
 def get_backend(name: str | Backend | None = None, **options: Any) -> Backend:

@@ -1,7 +1,8 @@
 """Split a keyframe description into clauses: the units the learned grounding reads one at a time.
 
-A clause ends at sentence punctuation (``. ! ? ; :`` and their CJK forms), at a comma, or before a joining word
-that starts a new action (``and``, ``while``, ``as``, ``then``, ``but``, ``whereas``). Each clause keeps its
+A clause ends at sentence punctuation (``. ! ? ; :`` and their CJK forms; a point inside a number such as ``0.7``
+does not count), at a comma, or before a joining word that starts a new action (``and``, ``while``, ``as``,
+``then``, ``but``, ``whereas``, ``before``, ``after``). Each clause keeps its
 character offset in the description, so what is grounded from it is ordered with what the rule parser found.
 Whitespace-only pieces are dropped. The split is deliberately simple and deterministic; it never loses text:
 concatenating the clauses in order gives the description's words in order.
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 __all__ = ["Clause", "split_clauses"]
 
 _BREAK = re.compile(
-    r"[.!?;:,\u3002\uff01\uff1f\uff1b\uff1a\uff0c\u3001]+"
+    r"(?:[!?;:,\u3002\uff01\uff1f\uff1b\uff1a\uff0c\u3001]|(?<!\d)\.|\.(?!\d))+"
     r"|\s+(?=(?:and|while|as|then|but|whereas|before|after)\b)",
     re.IGNORECASE,
 )

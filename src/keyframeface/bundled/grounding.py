@@ -47,7 +47,12 @@ _CACHE_SIZE = 65536
 MAX_CLAUSE_CHARS = 300
 _WORD = re.compile(r"[a-z']+")
 _VIEWER = re.compile(r"\b(?:viewer'?s?|camera|screen|our|my)\s+(?:left|right)\b")
-_MODIFIER_KINDS = ("int", "dir")
+#: A side named as a side: "on her left", "to the viewer's right", "the left eye", "right-hand corner".
+_SIDE = re.compile(
+    r"\b(?:on|to|toward|towards|at|from|in)\s+(?:the|her|his|their|its|one|my|your|our)\s+"
+    r"(?:(?:viewer'?s?|camera'?s?|screen)\s+)?(left|right)\b"
+    r"|\b(left|right)(?:\s+|-)(?:hand\s+)?(?:side|eyes?|brows?|eyebrows?|cheeks?|corners?|half|nostrils?|"
+    r"(?:eye)?lids?|ears?|lips?|mouth)\b")
 
 
 @dataclass(frozen=True)
@@ -80,24 +85,27 @@ def needs_grounding(clause: Clause) -> bool:
     return not parse(clause.text)
 
 
-def rewrite_clause(clause: str, canonical: str, *, bare: str | None = None) -> str | None:
+def rewrite_clause(clause: str, canonical: str, *, bare: str | None = None, directional: bool = False) -> str | None:
     """``canonical`` plus the modifiers of ``clause`` (see the module docstring); ``None`` if the clause is negated.
 
     ``bare``: the same action's phrase without a direction, used instead of ``canonical`` when the clause names its
-    own direction ("he swings his head round to the right" -> "the head turns" + "to the right"). A side is added
-    only when no direction word already says left or right.
+    own direction ("he swings his head round to the right" -> "the head turns" + "to the right"). Direction words
+    are kept only for ``directional`` labels (gaze, head turns: actions with an axis). A side is added only when the
+    clause names one as a side ("on her left", "the right eye", "the viewer's left"), not for a bare "right"
+    ("right away") and not when a kept direction already says left or right.
     """
     _norm, _tokens, tags = tag_text(clause)
     if any(t.kind in ("neg", "stop") for t in tags):
         return None
     # "the viewer's left" is a direction tag that only mirrors the side: the side is added below instead
-    dirs = [t.text for t in tags if t.kind == "dir" and t.value != "mirror"]
-    mods = [t.text for t in tags if t.kind in _MODIFIER_KINDS and t.value != "mirror"]
+    dirs = [t.text for t in tags if t.kind == "dir" and t.value != "mirror"] if directional else []
+    mods = [t.text for t in tags if t.kind == "int" or (t.kind == "dir" and t.text in dirs)]
     lowered = clause.lower()
     phrase = bare if (bare and dirs) else canonical
     parts = [phrase, *mods]
     if not any(w in ("left", "right") for d in dirs for w in _WORD.findall(d.lower())):
-        side = side_of_words(_WORD.findall(lowered), mirror=bool(_VIEWER.search(lowered)))
+        named = [m.group(1) or m.group(2) for m in _SIDE.finditer(lowered)]
+        side = side_of_words(named, mirror=bool(_VIEWER.search(lowered)))
         if side is Side.LEFT:
             parts.append("on the left")
         elif side is Side.RIGHT:
@@ -146,7 +154,8 @@ class Grounder:
         for clause, (label, prob) in zip(clauses, self._classify([c.text for c in clauses], None), strict=True):
             if label == NONE_LABEL:
                 continue
-            rewrite = rewrite_clause(clause.text, self.head.phrase(label), bare=self._bare_phrase(label))
+            rewrite = rewrite_clause(clause.text, self.head.phrase(label), bare=self._bare_phrase(label),
+                                     directional=_directional(label))
             if rewrite is None:
                 continue
             mentions = tuple(dataclasses.replace(m, position=clause.start, phrase=clause.text)
@@ -179,3 +188,12 @@ class Grounder:
 @lru_cache(maxsize=4096)
 def _parse_rewrite(text: str) -> tuple[Mention, ...]:
     return parse(text)
+
+
+def _directional(label: str) -> bool:
+    """Whether ``label`` is an action driven by a direction (gaze, head turns: the lexicon gives it an axis)."""
+    from ..semantics.lexicon import ACTIONS
+
+    kind, _, rest = label.partition(":")
+    action = ACTIONS.get(rest.partition(":")[0]) if kind == "action" else None
+    return action is not None and action.axis is not None

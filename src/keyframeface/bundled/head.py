@@ -109,6 +109,8 @@ def save_head(head: GroundingHead, path: str | Path, recipe: Mapping[str, Any]) 
     """Write ``PATH.npz`` and the recipe ``PATH.json`` (with the npz's sha256 and the threshold) atomically;
     returns the recipe path."""
     path = Path(path)
+    if path.suffix.lower() == ".json":
+        raise FormatError(f"{path}: the weights file must not end in .json (its recipe is written beside it as .json)")
     buf = io.BytesIO()
     np.savez(buf, weights=head.weights.astype(np.float32), bias=head.bias.astype(np.float32),
              labels=np.array(head.labels), phrases=np.array(head.phrases))

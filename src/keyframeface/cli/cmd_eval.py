@@ -286,11 +286,11 @@ def _probe(name: str, options: dict[str, Any] | None = None) -> str | None:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from ..backends.registry import DEFAULT_BACKEND
+    from ..backends.registry import default_backend_name
     from ..evaluate.report import EvalReport
     from ..evaluate.runner import BackendEvaluation, evaluate_backend, neutral_baseline
 
-    specs = [parse_backend_spec(text) for text in (args.compare or [DEFAULT_BACKEND])]
+    specs = [parse_backend_spec(text) for text in (args.compare or [default_backend_name()])]
     clips, evaluator, ev_info, ceiling = _context(args)
     rows, timings = [], {}
     for spec in specs:

@@ -56,6 +56,8 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--l2", type=float, default=bd.l2, help="L2 weight decay (default: %(default)s)")
     b.add_argument("--lexicon-samples", type=int, default=bd.lexicon_samples,
                    help="sampled phrases per lexicon pattern (default: %(default)s)")
+    b.add_argument("--min-none-kept", type=float, default=bd.min_none_kept,
+                   help="held-out share of no-action clauses the threshold must leave alone (default: %(default)s)")
     b.add_argument("--min-precision", type=float, default=bd.min_precision,
                    help="held-out precision the grounding threshold must reach (default: %(default)s)")
     b.add_argument("--encoder", default=None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
@@ -94,10 +96,12 @@ def run_bundled(args: argparse.Namespace) -> int:
     for name, value, low in (("--steps", args.steps, 1), ("--lexicon-samples", args.lexicon_samples, 0)):
         if value < low:
             raise FormatError(f"{name} must be at least {low}, got {value}")
-    if not 0.0 < args.min_precision <= 1.0 or not args.lr > 0 or not args.l2 >= 0:
-        raise FormatError("--min-precision must be in (0, 1], --lr > 0 and --l2 >= 0")
+    if not 0.0 < args.min_precision <= 1.0 or not 0.0 <= args.min_none_kept <= 1.0 or not args.lr > 0 \
+            or not args.l2 >= 0:
+        raise FormatError("--min-precision must be in (0, 1], --min-none-kept in [0, 1], --lr > 0 and --l2 >= 0")
     cfg = replace(BundledConfig(), seed=args.seed, steps=args.steps, lr=args.lr, l2=args.l2,
-                  lexicon_samples=args.lexicon_samples, min_precision=args.min_precision)
+                  lexicon_samples=args.lexicon_samples, min_precision=args.min_precision,
+                  min_none_kept=args.min_none_kept)
     encode = info = None
     if args.encoder:
         from ..encoder import load_encoder

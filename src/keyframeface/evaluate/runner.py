@@ -171,7 +171,7 @@ def run_backend(
         try:
             result = generate(script, backend=backend, seed=seed, **options)
             pred = result.array()
-            warned = _warned_keyframes(result)
+            warned = _warned_keyframes(result) if options.get("policy") == "repair" else 0
         except GenerationError as exc:
             partial = exc.partial
             warned = 0
@@ -179,7 +179,7 @@ def run_backend(
                 for i, kf in enumerate(partial.keyframes):
                     if kf.values is not None:
                         pred[i] = kf.array
-                warned = _warned_keyframes(partial)
+                warned = _warned_keyframes(partial) if options.get("policy") == "repair" else 0
             failures[clip.id] = str(exc).splitlines()[0][:200]
         except KeyframeFaceError as exc:
             failures[clip.id] = str(exc).splitlines()[0][:200]

@@ -46,7 +46,9 @@ class BundledConfig:
     ``lexicon_samples``: sampled surface forms per lexicon pattern (pair); ``validation``: held-out share of the
     phrases; ``steps``/``lr``/``l2``: full-batch Adam on the softmax regression; ``balance``: class weights are
     ``count ** -balance`` (0: none, 1: fully balanced); ``min_precision``: the threshold is the smallest
-    probability at which held-out non-``none`` predictions are right at least this often.
+    probability at which held-out non-``none`` predictions are right at least this often and at least
+    ``min_none_kept`` of the held-out ``none`` clauses stay ``none`` (a default must not invent actions for
+    "rain falls outside").
     """
 
     seed: int = 0
@@ -57,6 +59,7 @@ class BundledConfig:
     l2: float = 1e-5
     balance: float = 0.5
     min_precision: float = 0.9
+    min_none_kept: float = 0.9
 
 
 @dataclass(frozen=True)
@@ -137,15 +140,18 @@ def _fit(x: np.ndarray, y: np.ndarray, n_classes: int, cfg: BundledConfig,
     return w, b
 
 
-def _choose_threshold(probs: np.ndarray, y: np.ndarray, none_index: int, min_precision: float) -> tuple[float, dict[str, float]]:
+def _choose_threshold(probs: np.ndarray, y: np.ndarray, none_index: int, min_precision: float,
+                      min_none_kept: float = 0.0) -> tuple[float, dict[str, float]]:
     pred = probs.argmax(axis=1)
     conf = probs.max(axis=1)
+    negative = y == none_index
     best = 1.0
     for t in np.round(np.arange(0.05, 1.0, 0.05), 2):
         used = (pred != none_index) & (conf >= t)
         if used.sum() == 0:
             continue
-        if float((pred[used] == y[used]).mean()) >= min_precision:
+        kept = float((~used[negative]).mean()) if negative.any() else 1.0
+        if float((pred[used] == y[used]).mean()) >= min_precision and kept >= min_none_kept:
             best = float(t)
             break
     used = (pred != none_index) & (conf >= best)
@@ -196,7 +202,7 @@ def train_bundled(corpus_path: str | Path, output: str | Path, *, config: Bundle
     w, b = _fit(x[tr], y[tr], len(classes), cfg, progress)
     head = GroundingHead(w, b, tuple(classes), tuple(_canonical_phrases(texts, labels, classes)), 1.0)
     threshold, metrics = _choose_threshold(head.probabilities(x[val]), y[val], index[NONE_LABEL],
-                                           cfg.min_precision) if n_val else (0.5, {})
+                                           cfg.min_precision, cfg.min_none_kept) if n_val else (0.5, {})
     head = GroundingHead(w, b, head.labels, head.phrases, threshold)
     elapsed = time.perf_counter() - start
     info = dict(corpus.info)

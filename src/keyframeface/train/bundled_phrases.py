@@ -40,6 +40,20 @@ NARRATIVE_CLAUSES: tuple[str, ...] = (
     "on the screen a message appears", "the kettle boils", "she counts to three", "he walks in", "a bird sings",
     "to the left", "to the right", "upward", "downward", "for a second", "again", "at last", "slowly",
     "in the end", "once more", "for a while", "at the same time", "then", "meanwhile", "suddenly",
+    # scenery, sounds, objects and body (not face) actions: a clause about them asks nothing of the face
+    "rain falls outside", "the wind picks up", "snow drifts past the window", "the sun sets over the city",
+    "thunder rolls in the distance", "the music swells", "a dog barks next door",
+    "the lights flicker", "the screen goes dark", "the audience applauds", "the bell rings", "the fire crackles",
+    "a glass shatters in the kitchen", "the elevator doors slide open", "the car engine starts",
+    "the clock strikes midnight", "leaves rustle in the garden", "the waves crash on the shore",
+    "the crowd falls silent", "the curtain rises", "the baby sleeps in the next room",
+    "she walks to the door", "he sits on the bench", "she picks up the phone", "he hands over the envelope",
+    "she puts on her coat", "she crosses her arms",
+    "she taps her fingers on the table", "he paces the room", "she stands up slowly", "he opens the box",
+    "she writes a note", "he pours a cup of tea", "she hugs her friend", "he waves goodbye",
+    "the letter arrives", "the results are posted", "the game is over", "the interview begins",
+    "the news spreads quickly", "nobody answers", "the room smells of coffee",
+    "it is very late", "the day is almost over", "the answer comes back", "the message is short",
 )
 
 _TOKEN = re.compile(r"\(|\)|\[|\]|\||[^\s()\[\]|]+")

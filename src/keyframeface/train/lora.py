@@ -170,23 +170,23 @@ def load_conversations(source: str | os.PathLike[str], split: str, *, representa
                        limit: int | None = None) -> tuple[list[list[dict[str, str]]], dict[str, Any]]:
     """Conversations ``[system, user, assistant]`` of ``split`` and a description of where they came from.
 
-    ``source``: an SFT export folder (``keyframeface dataset export-sft``: ``REPRESENTATION/SPLIT.jsonl`` +
+    ``source``: an SFT export folder (``keyframeface dataset sft``: ``REPRESENTATION/SPLIT.jsonl`` +
     ``sft.json``) or a corpus folder (exported on the fly). Answers are re-written at ``digits`` decimals when the
     export used others. ``limit``: read at most this many (from the start of the file).
     """
     root = Path(source)
     if (root / "sft.json").is_file():
-        info = json.loads((root / "sft.json").read_text(encoding="utf-8"))
+        info = _read_json_object(root / "sft.json")
         path = root / representation / f"{split}.jsonl"
         if not path.is_file():
             raise FormatError(f"{path} not found: export the {representation!r} representation first")
         out: list[list[dict[str, str]]] = []
         with path.open(encoding="utf-8") as f:
-            for line in f:
+            for lineno, line in enumerate(f, start=1):
                 if limit is not None and len(out) >= limit:
                     break
                 if line.strip():
-                    msgs = json.loads(line)["messages"]
+                    msgs = _sft_messages(line, path, lineno)
                     out.append(msgs if info.get("digits") == digits else _reformat(msgs, representation, digits))
         meta = {"kind": "sft", "folder": root.name, "sft_created": info.get("created"),
                 "sft_digits": info.get("digits"), "source_name": info.get("source_name")}
@@ -209,8 +209,30 @@ def load_conversations(source: str | os.PathLike[str], split: str, *, representa
     raise FormatError(f"{root} is neither an SFT export (sft.json) nor a corpus (dataset.json)")
 
 
+def _read_json_object(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise FormatError(f"{path}: cannot read it as JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise FormatError(f"{path}: expected a JSON object")
+    return data
+
+
+def _sft_messages(line: str, path: Path, lineno: int) -> list[dict[str, str]]:
+    """The ``[system, user, assistant]`` messages of one SFT line; :class:`FormatError` naming the line otherwise."""
+    try:
+        msgs = json.loads(line)["messages"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise FormatError(f"{path}:{lineno}: not an SFT record ({type(exc).__name__}: {exc})") from None
+    if (not isinstance(msgs, list) or len(msgs) < 3
+            or not all(isinstance(m, dict) and isinstance(m.get("content"), str) for m in msgs)):
+        raise FormatError(f"{path}:{lineno}: expected messages [system, user, assistant] with text contents")
+    return msgs
+
+
 def _corpus_version(root: Path) -> dict[str, Any]:
-    info = json.loads((root / "dataset.json").read_text(encoding="utf-8"))
+    info = _read_json_object(root / "dataset.json")
     manifest = root / "manifest.jsonl"
     digest = hashlib.sha256(manifest.read_bytes()).hexdigest() if manifest.is_file() else None
     return {"folder": root.name, "name": info.get("name"), "created": info.get("created"),

@@ -21,7 +21,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .._version import __version__
-from ..backends.registry import DEFAULT_BACKEND
+from ..backends.registry import default_backend_name
 from ..errors import BackendError, BackendUnavailableError, GenerationError, KeyframeFaceError, ScriptError
 from .api import LimitError, router
 from .limits import Busy, Limits, WorkPool, WorkTimeout
@@ -211,7 +211,7 @@ def create_app(
     ``npm ci`` filled it). ``allowed_hosts``: ``Host`` header values answered (default: loopback names).
     """
     limits = limits or Limits()
-    default_backend = backend or DEFAULT_BACKEND
+    default_backend = backend or default_backend_name()
     vendor = Path(vendor_dir) if vendor_dir is not None else VENDOR_DIR
     three_dir = vendor / "three"
     has_vendor = (three_dir / "build" / "three.module.js").is_file()

@@ -25,12 +25,13 @@ def regenerate_keyframe(
     *,
     backend: Backend,
     current: Keyframes | None = None,
-    representation: str = "json",
+    representation: str | None = None,
     **generate_options: Any,
 ) -> Keyframe:
     """Generate keyframe ``index`` of ``script`` again and return it (with values, and the script's time/name).
 
     ``current``: the keyframes on screen; their values are the context for direct backends (``previous``).
+    ``representation``: as in :func:`keyframeface.generate` (``None``: the backend's preferred one, else json).
     ``generate_options`` go to :func:`keyframeface.generate` (``seed``, ``temperature``, ``timeout_s``,
     ``policy``, ``cancel``). Raises :class:`ScriptError` for a bad index and whatever ``generate`` raises
     (:class:`~keyframeface.errors.GenerationError` when the keyframe failed).
