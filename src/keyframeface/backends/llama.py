@@ -41,7 +41,6 @@ Each call's cost (sampled / evaluated tokens, seconds) is logged at INFO and sum
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import importlib.util
 import json
 import logging
@@ -59,6 +58,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import BackendError, BackendUnavailableError, FormatError, ScriptError
+from ..io.files import sha256_file
 from .base import Backend, Capabilities, GenerationOptions, Message
 from .chat_template import TEMPLATE_KINDS, ChatTemplate, resolve_template
 from .constrained import DEFAULT_DECIMALS, DecodeStats, Vocabulary, choose_token, decode_compact, decode_json
@@ -105,14 +105,6 @@ class AdapterInfo:
     recipe_path: Path | None = None
 
 
-def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def load_adapter_info(path: Path) -> AdapterInfo:
     """The adapter at ``path`` with its recipe, if one lies beside it: ``NAME.json`` (the shipped layout) or
     ``recipe.json`` (``keyframeface train lora``'s folder). A recipe that is not valid JSON is a
@@ -148,7 +140,7 @@ def shipped_adapter() -> AdapterInfo | None:
 
 def verify_adapter(info: AdapterInfo) -> str:
     """The sha256 of ``info.path``; raises :class:`BackendUnavailableError` when the recipe records another one."""
-    digest = _file_sha256(info.path)
+    digest = sha256_file(info.path)
     if info.sha256 is not None and digest != info.sha256:
         raise BackendUnavailableError(
             f"the LoRA adapter {str(info.path)[:200]!r} does not match its recipe {info.recipe_path}: sha256 "

