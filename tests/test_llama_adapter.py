@@ -154,7 +154,9 @@ def test_the_shipped_adapter_generates_valid_keyframes() -> None:
 
     backend = LlamaBackend(n_threads=2)
     rep = backend.preferred_representation or "json"
-    keys = generate(example_script(2), backend=backend, representation=rep, seed=0, repair_attempts=0)
+    # the shipped adapter writes ~500 answer tokens per keyframe (docs/models.md): allow for a loaded machine
+    keys = generate(example_script(2), backend=backend, representation=rep, seed=0, repair_attempts=0,
+                    timeout_s=900)
     assert len(keys.keyframes) == 2 and all(kf.array.shape == (61,) for kf in keys.keyframes)
     usage = backend.usage()
     assert usage["prompt_tokens"] > 200 and usage["completion_tokens"] > 0
