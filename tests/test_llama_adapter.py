@@ -224,3 +224,22 @@ def test_semantic_answers_always_parse(tmp_path: Path, seed: int) -> None:
     assert parsed.values.shape == (61,) and stats.sampled > 0
     if script:
         assert text.startswith(script) and text.count("Values:") == 1
+
+
+def test_a_recipe_json_that_does_not_list_the_adapter_is_ignored(tmp_path: Path) -> None:
+    adapter = tmp_path / "mine.gguf"
+    adapter.write_bytes(b"GGUF")
+    (tmp_path / "recipe.json").write_text(json.dumps({
+        "format": "keyframeface.lora-recipe", "representation": "compact", "digits": 1,
+        "files_sha256": {"other.gguf": "0" * 64}}), encoding="utf-8")
+    info = load_adapter_info(adapter)
+    assert info.representation is None and info.digits is None and info.recipe_path is None
+
+
+def test_a_recipe_with_an_unknown_representation_names_none(tmp_path: Path) -> None:
+    adapter = tmp_path / "mine.gguf"
+    adapter.write_bytes(b"GGUF")
+    (tmp_path / "mine.json").write_text(json.dumps({
+        "format": "keyframeface.lora-recipe", "representation": "<script>", "file": "mine.gguf",
+        "sha256": "0" * 64}), encoding="utf-8")
+    assert load_adapter_info(adapter).representation is None

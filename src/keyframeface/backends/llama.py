@@ -88,6 +88,8 @@ _MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 _SHIPPED_NOTE = ("demo model (Gemma 3 270M) with the shipped LoRA adapter, trained on a small CPU budget: a "
                  "demonstration of the method, not a quality model; its recipe JSON records its metrics")
 _NO_ADAPTER = ("none", "off", "")
+_REPRESENTATIONS = ("json", "compact", "semantic")
+_MAX_RECIPE_BYTES = 1 << 20
 # The line that starts the values of a "semantic" answer (as keyframeface.prompt reads it).
 _SEMANTIC_VALUES = re.compile(r"(?:^|\n)[ \t>*_#-]*values[ \t*_]*:", re.IGNORECASE)
 
@@ -112,6 +114,8 @@ def load_adapter_info(path: Path) -> AdapterInfo:
     for candidate in (path.with_suffix(".json"), path.parent / "recipe.json"):
         if not candidate.is_file():
             continue
+        if candidate.stat().st_size > _MAX_RECIPE_BYTES:
+            raise BackendUnavailableError(f"the adapter recipe {candidate} is larger than {_MAX_RECIPE_BYTES} bytes")
         try:
             recipe = json.loads(candidate.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
@@ -122,9 +126,11 @@ def load_adapter_info(path: Path) -> AdapterInfo:
         digest = recipe.get("sha256") if recipe.get("file") == path.name else None
         if not digest and isinstance(files, Mapping):
             digest = files.get(path.name)
+        if candidate.name == "recipe.json" and not digest:
+            continue  # a training folder's recipe describes this file only when it lists the file's sha256
         digits = recipe.get("digits")
         rep = recipe.get("representation")
-        return AdapterInfo(path, str(recipe.get("name") or path.stem), rep if isinstance(rep, str) else None,
+        return AdapterInfo(path, str(recipe.get("name") or path.stem), rep if rep in _REPRESENTATIONS else None,
                            digits if isinstance(digits, int) and not isinstance(digits, bool) else None,
                            str(digest) if digest else None, candidate)
     return AdapterInfo(path, path.stem)
