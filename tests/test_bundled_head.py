@@ -17,9 +17,9 @@ from keyframeface.bundled.head import (
     GroundingHead,
     load_head,
     save_head,
-    sha256_file,
 )
 from keyframeface.errors import FormatError
+from keyframeface.io.files import sha256_file
 
 LABELS = ("action:smile:", "emotion:sadness", NONE_LABEL)
 PHRASES = ("a smile", "sad", "")

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from keyframeface.bundled.head import DEFAULT_HEAD_PATH, HEAD_FORMAT, NONE_LABEL, load_head, sha256_file
+from keyframeface.bundled.head import DEFAULT_HEAD_PATH, HEAD_FORMAT, NONE_LABEL, load_head
 from keyframeface.errors import FormatError
+from keyframeface.io.files import sha256_file
 from keyframeface.train.bundled import BundledConfig, collect_phrases, train_bundled
 from keyframeface.train.bundled_phrases import NARRATIVE_CLAUSES, label_of
 

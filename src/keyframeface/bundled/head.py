@@ -28,7 +28,8 @@ import numpy as np
 
 from ..errors import FormatError
 from ..io.atomic import atomic_write_bytes, atomic_write_text
-from ..io.files import checked_size, sha256_file
+from ..io.files import checked_size
+from ..io.recipes import verified_recipe
 
 __all__ = ["DEFAULT_HEAD_PATH", "HEAD_FORMAT", "NONE_LABEL", "GroundingHead", "load_head", "save_head"]
 
@@ -142,17 +143,11 @@ def _load_cached(path_str: str, _stamp: tuple[int, int]) -> GroundingHead:
     path = Path(path_str)
     checked_size(path, _MAX_BYTES, what="grounding head")
     rp = _recipe_path(path)
-    try:
-        recipe = json.loads(rp.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise FormatError(f"grounding head {path}: cannot read its recipe {rp.name}: {exc}") from None
-    if not isinstance(recipe, dict) or recipe.get("format") != HEAD_FORMAT:
-        raise FormatError(f"{rp}: not a {HEAD_FORMAT} recipe")
-    digest = sha256_file(path)
-    if recipe.get("sha256") != digest:
-        raise FormatError(f"{path}: sha256 {digest[:12]}... does not match the recipe's "
-                          f"{str(recipe.get('sha256'))[:12]}...; the file was changed or damaged; reinstall the "
-                          "package or rebuild it with `keyframeface train bundled`")
+    if not rp.is_file():
+        raise FormatError(f"grounding head {path}: cannot read its recipe {rp.name}: not found; rebuild it with "
+                          "`keyframeface train bundled`")
+    recipe = verified_recipe(path, rp, HEAD_FORMAT,
+                             fix="reinstall the package or rebuild it with `keyframeface train bundled`")
     try:
         loaded = np.load(path, allow_pickle=False)
         if not isinstance(loaded, np.lib.npyio.NpzFile):

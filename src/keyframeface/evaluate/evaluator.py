@@ -32,8 +32,8 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
-from ..io.files import sha256_file
-from ..script import Keyframes, Script, read_json_file
+from ..io.recipes import verified_recipe
+from ..script import Keyframes, Script
 
 __all__ = [
     "DEFAULT_RECIPE_PATH",
@@ -206,14 +206,7 @@ def _load_cached(weights_str: str, _stamp: tuple[int, int]) -> Evaluator:
     if not weights.is_file() or not recipe_file.is_file():
         raise FormatError(f"evaluator checkpoint {weights} (with {recipe_file.name} beside it) not found; train one "
                           "with `keyframeface train evaluator --corpus CORPUS -o PATH.npz`")
-    recipe = read_json_file(recipe_file)  # FormatError for unreadable, non-UTF-8, invalid or too deep JSON
-    if not isinstance(recipe, dict) or recipe.get("format") != EVALUATOR_FORMAT:
-        raise FormatError(f"{recipe_file}: expected format {EVALUATOR_FORMAT!r}")
-    digest = sha256_file(weights)
-    if recipe.get("sha256") != digest:
-        raise FormatError(f"{weights}: sha256 {digest[:12]}... does not match the recipe's "
-                          f"{str(recipe.get('sha256'))[:12]}...; the weights were changed or damaged; retrain with "
-                          "`keyframeface train evaluator`")
+    recipe = verified_recipe(weights, recipe_file, EVALUATOR_FORMAT, fix="retrain with `keyframeface train evaluator`")
     cfg = recipe.get("config", {})
     try:
         shapes = param_shapes(int(cfg["buckets"]), int(cfg["hidden"]), int(cfg["embed"]))
