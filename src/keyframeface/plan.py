@@ -245,16 +245,17 @@ def plan_with_llm(
 def _json_objects(text: str, *, raw: str) -> list[dict[str, Any]]:
     """Every outermost JSON object in ``text`` that decodes strictly, in order.
 
-    Uses prompt.py's bounded scanner (one linear pass, braces nested at most ``MAX_NESTING`` deep), then decodes
+    Uses the prompt package's bounded scanner (prompt/lenient_json.py) (one linear pass, braces nested at most ``MAX_NESTING`` deep), then decodes
     each balanced span; a span that does not decode is passed over for the objects inside it. Deeply nested lists
     (``RecursionError`` in :mod:`json`) count as not decoding. Raises :class:`ModelOutputError` for nesting beyond
     the limit.
     """
     from .errors import ModelOutputError
-    from .prompt import MAX_NESTING, _Context, _scan_objects
+    from .prompt.context import ParseContext
+    from .prompt.lenient_json import MAX_NESTING, scan_objects
 
     try:
-        spans, _ = _scan_objects(text, _Context(raw=raw, policy="strict", index=None))
+        spans, _ = scan_objects(text, ParseContext(raw=raw, policy="strict", index=None))
     except ModelOutputError:
         raise ModelOutputError(f"the planning answer nests objects deeper than {MAX_NESTING} levels; expected one "
                                'script object {"background": ..., "keyframes": [...]}', raw_text=raw) from None

@@ -26,9 +26,10 @@ import numpy as np
 from .. import rig
 from .._version import __version__
 from ..errors import ScriptError
+from ..options import AnimateOptions, meta_options
 from ..script import Animation, Keyframes
 from .consistency import enforce_consistency, rules_obeyed
-from .interpolate import DEFAULT_METHOD, expand_holds, get_interpolator, interpolate
+from .interpolate import expand_holds, get_interpolator, interpolate
 from .life import add_life, check_seed
 from .timing import Timing, plan_timing
 
@@ -51,6 +52,8 @@ GROUP_OFFSETS_S: Final[Mapping[str, float]] = {
 # 12 hours at 60 fps (2.6 M frames, ~640 MB per (T, 61) float32 copy; animate() makes a few): beyond this the request
 # is surely a mistake, and it would exhaust memory on an ordinary machine.
 _MAX_FRAMES: Final[int] = 12 * 3600 * 60
+#: The declared defaults (keyframeface.options.AnimateOptions): the signature below reads them, so they cannot drift.
+_D: Final[AnimateOptions] = AnimateOptions()
 
 
 def channel_offsets(group_offsets_s: Mapping[str, float] = GROUP_OFFSETS_S) -> np.ndarray:
@@ -91,18 +94,18 @@ def _with_tail(timing: Timing, tail_s: float) -> Timing:
 def animate(
     keyframes: Keyframes,
     *,
-    fps: float = 60.0,
-    duration_s: float | None = None,
-    method: str = DEFAULT_METHOD,
-    life: bool = True,
-    blinks: bool = True,
-    saccades: bool = True,
-    head_motion: bool = True,
-    offsets: bool = True,
-    consistency: bool = True,
-    seed: int = 0,
-    vary_timing: bool = False,
-    tail_s: float | None = None,
+    fps: float = _D.fps,
+    duration_s: float | None = _D.duration_s,
+    method: str = _D.method,
+    life: bool = _D.life,
+    blinks: bool = _D.blinks,
+    saccades: bool = _D.saccades,
+    head_motion: bool = _D.head_motion,
+    offsets: bool = _D.offsets,
+    consistency: bool = _D.consistency,
+    seed: int = _D.seed,
+    vary_timing: bool = _D.vary_timing,
+    tail_s: float | None = _D.tail_s,
 ) -> Animation:
     """Turn keyframes into dense animation.
 
@@ -188,19 +191,12 @@ def animate(
         "stage": "animate",
         "package": "keyframeface",
         "package_version": __version__,
-        "options": {
-            "fps": fps,
-            "duration_s": duration_s,
-            "method": method,
-            "life": life,
-            "blinks": blinks,
-            "saccades": saccades,
-            "head_motion": head_motion,
-            "offsets": offsets,
-            "consistency": consistency,
-            "vary_timing": vary_timing,
-            "tail_s": tail_s,
-        },
+        # Every declared option but the seed (recorded on its own), in declaration order.
+        "options": meta_options(
+            AnimateOptions(fps=fps, duration_s=duration_s, method=method, life=life, blinks=blinks, saccades=saccades,
+                           head_motion=head_motion, offsets=offsets, consistency=consistency, seed=seed,
+                           vary_timing=vary_timing, tail_s=tail_s)
+        ),
         "seed": seed,
         "timing": timing.to_dict(),
         "offsets_s": dict(GROUP_OFFSETS_S) if offsets else {},

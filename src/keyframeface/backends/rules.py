@@ -22,6 +22,7 @@ No model, no randomness, no extra dependencies; well under a millisecond per key
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -37,6 +38,11 @@ __all__ = ["RULES_VERSION", "RulesBackend"]
 RULES_VERSION = "1"
 
 
+@dataclass(frozen=True)
+class RulesOptions:
+    """The rules backend takes no options."""
+
+
 class RulesBackend(Backend):
     """Description -> 61 values by rules (lexicon, FACS emotion prototypes, negation and carry-over).
 
@@ -45,6 +51,7 @@ class RulesBackend(Backend):
 
     name: ClassVar[str] = "rules"
     capabilities: ClassVar[Capabilities] = Capabilities(explains=True, concurrent=True)
+    Options: ClassVar[type | None] = RulesOptions  # declared once: names, defaults, help
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": "keyframeface-rules", "rules_version": RULES_VERSION}
