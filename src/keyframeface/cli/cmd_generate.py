@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any
 
-from ..errors import GenerationError
+from ..errors import GenerationError, ScriptError
 from ..script import Keyframes, save_json
 from .common import (
     add_backend_args,
@@ -41,7 +41,7 @@ def run_generate(args: argparse.Namespace) -> Keyframes:
         script = plan(script.text or "", backend=args.backend, seed=args.seed,
                       backend_options=backend_options(args), timeout_s=args.timeout_s)
     with progress_bar(len(script.keyframes), "generate", quiet=args.quiet) as update:
-        return generate(
+        keys = generate(
             script,
             backend=args.backend,
             seed=args.seed,
@@ -54,6 +54,15 @@ def run_generate(args: argparse.Namespace) -> Keyframes:
             explain=getattr(args, "explain", False),
             progress=update,
         )
+    blank = (keys.meta.get("language") or {}).get("blank") or []
+    if getattr(args, "strict", False) and blank:
+        from ..generate import blank_message
+
+        i = blank[0]
+        cov = keys.meta["language"]["coverage"][str(i)]
+        raise ScriptError(f"--strict: {blank_message(i, script.keyframes[i].description, cov)}"
+                          + (f" (and {len(blank) - 1} more)" if len(blank) > 1 else ""), field=f"keyframes[{i}]")
+    return keys
 
 
 def print_explanations(keys: Keyframes) -> None:

@@ -40,6 +40,9 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--policy", choices=("strict", "repair"), default="strict",
                    help="invalid model answers: fail and re-ask (strict) or repair with warnings")
     p.add_argument("--concurrency", type=int, default=4, help="parallel requests for chat backends")
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit non-zero) when a keyframe's description gives no facial action, instead of "
+                   "warning and keeping only the emotion baseline")
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:
