@@ -147,6 +147,7 @@ def generate(
     results: dict[int, np.ndarray] = {}
     explanations: dict[int, Any] = {}
     warnings_by_kf: dict[int, list[str]] = {}
+    coverage_by_kf: dict[int, dict[str, Any]] = {}
     failed: dict[int, Exception] = {}
     done = 0
 
@@ -223,6 +224,8 @@ def generate(
                     cancel=cancel,
                 )
                 results[i] = _finish_values(result.values, settings)
+                if getattr(result, "coverage", None) is not None:
+                    coverage_by_kf[i] = dict(result.coverage)
                 if explain and result.explanation is not None:
                     explanations[i] = list(result.explanation)
             except KeyframeFaceError as exc:
@@ -249,6 +252,8 @@ def generate(
     }
     if warnings_by_kf:
         meta["warnings"] = {str(i): w for i, w in sorted(warnings_by_kf.items())}
+    if coverage_by_kf:
+        meta["language"] = language_meta(script, coverage_by_kf)
     if explain and explanations:
         meta["explanations"] = {str(i): e for i, e in sorted(explanations.items())}
     out = Keyframes(keyframes=keyframes, background=script.background, emotion=script.emotion, meta=meta)
@@ -271,6 +276,30 @@ def _selected(indices: Sequence[int] | None, count: int) -> list[int]:
             raise ScriptError(f"keyframe index {i!r} is out of range; the script has {count} keyframes", field="indices")
         out.append(i)
     return sorted(set(out))
+
+
+def language_meta(script: Script, coverage: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """``meta["language"]``: each keyframe's coverage (what the reading understood) and ``blank``, the 0-based
+    indices of keyframes whose description gave no facial action; each blank keyframe is logged as a warning
+    naming it (numbered from 1) and the words that were not understood. ``--strict`` makes them an error."""
+    blank = sorted(i for i, c in coverage.items() if not c.get("facial", True))
+    for i in blank:
+        logger.warning("%s", blank_message(i, script.keyframes[i].description, coverage[i]))
+    return {"coverage": {str(i): dict(c) for i, c in sorted(coverage.items())}, "blank": blank}
+
+
+def blank_message(index: int, description: str, coverage: Mapping[str, Any]) -> str:
+    """One line saying that keyframe ``index`` (0-based; shown from 1) has no facial action, and why."""
+    unknown = list(coverage.get("unknown") or [])
+    scene = list(coverage.get("scene") or [])
+    why = []
+    if unknown:
+        why.append("words not understood: " + ", ".join(unknown))
+    if scene:
+        why.append("read as scene text: " + "; ".join(scene))
+    shown = description if len(description) <= 60 else description[:57] + "..."
+    return (f"keyframe {index + 1}: no facial action understood in {shown!r}"
+            + (f" ({'; '.join(why)})" if why else "") + "; the face keeps only the emotion baseline")
 
 
 def _short(exc: Exception) -> str:

@@ -63,11 +63,14 @@ class DirectResult:
 
     ``values``: (61,) float32 in ``rig.CHANNELS`` order, already within range.
     ``explanation``: optional list of ``{"phrase": str, "channels": {name: value}, "rule": str}`` records saying
-    which words produced which channel values.
+    which words produced which channel values. ``coverage``: see the field.
     """
 
     values: np.ndarray
     explanation: Sequence[Mapping[str, Any]] | None = None
+    #: What the backend understood of the description (the rule composer's ``coverage``: ``facial`` false when it
+    #: found no facial action, ``unknown`` the words it could not read); ``None`` when a backend does not say.
+    coverage: Mapping[str, Any] | None = None
 
 
 class Backend:

@@ -30,6 +30,7 @@ from ..errors import BackendUnavailableError, ScriptError
 from ..options import option
 from ..script import Script
 from ..semantics.composer import compose
+from ..semantics.reading import read_description
 from .base import Backend, Capabilities, DirectResult, GenerationOptions
 
 __all__ = ["BundledBackend"]
@@ -102,13 +103,23 @@ class BundledBackend(Backend):
         if previous is None and index > 0:
             for i in range(index):
                 previous = self._compose(script, i, previous)[0]
-        values, records = self._compose(script, index, previous)
-        return DirectResult(values=values, explanation=records)
+        values, records, cov = self._compose(script, index, previous)
+        return DirectResult(values=values, explanation=records, coverage=cov)
 
-    def _compose(self, script: Script, index: int, previous: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
+    def _compose(self, script: Script, index: int,
+                 previous: np.ndarray | None) -> tuple[np.ndarray, list[Any], dict[str, Any]]:
         grounder = self._get_grounder()
         kf = script.keyframes[index]
-        groundings = grounder.ground_description(kf.description)
+        reading = read_description(kf.description)
+        # the grounding reads what the rule reading left (scene text removed, idioms and casual words rewritten);
+        # the explicit channel values and relative notes leave nothing to ground
+        text = reading.text if not (reading.relative or reading.channels) or reading.text.strip(" .,;!?") else ""
+        groundings = grounder.ground_description(text) if _has_english_words(text) else []
+        before = None
+        if index >= 2 and reading.needs_history:  # "undo": the keyframe two back
+            before = None
+            for i in range(index - 1):
+                before = self._compose(script, i, before)[0]
         emotion = script.emotion
         records: list[Any] = []
         em = grounder.ground_emotion(emotion)
@@ -121,10 +132,25 @@ class BundledBackend(Backend):
             comp = compose(kf.description, emotion=emotion, background=script.background,
                            previous=None if previous is None else np.asarray(previous, dtype=np.float32).reshape(-1),
                            previous_description=prev_desc,
-                           extra_mentions=[m for g in groundings for m in g.mentions])
+                           extra_mentions=[m for g in groundings for m in g.mentions], before_previous=before)
         except ValueError as exc:
             raise ScriptError(str(exc), field=f"keyframes[{index}]") from None
-        return comp.values, [*records, *comp.explanation]
+        return comp.values, [*records, *comp.explanation], comp.coverage
+
+
+def _has_english_words(text: str) -> bool:
+    """Whether ``text`` has a word of three letters or more that the encoder's WordPiece vocabulary holds whole
+    (30,522 entries of English): the learned grounding is not asked about keyboard mashing ("asdf qwer"), which it
+    would map to some action; such text is reported as not understood instead. Non-Latin text passes."""
+    import re
+
+    from ..models.bundled.encoder.wordpiece import load_tokenizer
+
+    words = re.findall(r"[^\W\d_]{3,}", text.lower())
+    if not words:
+        return bool(text.strip()) and not text.isascii()
+    vocab = load_tokenizer().vocab
+    return any(w in vocab or not w.isascii() for w in words)
 
 
 def _env_encoder() -> bool:

@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     from ..pipeline import keyframes_path
     from ..pipeline import run as run_pipeline
     from .common import animate_options, backend_options, generate_options
-    from .outputs import print_explanations, stage_progress
+    from .outputs import check_strict, print_explanations, stage_progress
 
     formats = _formats(args.format)
     outdir = Path(args.output)
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"keyframeface: partial keyframes saved to {keyframes_path(outdir, stem)}", file=sys.stderr)
         raise
     keys, anim = result.keyframes, result.animation
+    check_strict(args, keys)  # after writing: the files stay for inspection, the exit status says it failed
     assert anim is not None  # run animates unless told to stop after generating
     if args.explain:
         print_explanations(keys)

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import GenerationError
 from ..script import Keyframes, Script
 from .common import add_backend_args, add_script_args, backend_options, generate_options, read_script_arg
-from .outputs import print_explanations, save_keyframes, stage_progress
+from .outputs import check_strict, print_explanations, save_keyframes, stage_progress
 
 __all__ = ["add_parser", "generate_keyframes", "print_explanations", "run", "run_generate", "save_keyframes"]
 
@@ -31,7 +31,7 @@ def generate_keyframes(args: argparse.Namespace, script: Script) -> Keyframes:
     from ..pipeline import run as run_pipeline
 
     with stage_progress(quiet=args.quiet) as progress:
-        return run_pipeline(
+        keys = run_pipeline(
             script,
             backend=args.backend,
             backend_options=backend_options(args),
@@ -40,6 +40,8 @@ def generate_keyframes(args: argparse.Namespace, script: Script) -> Keyframes:
             stop_after="generate",
             progress=progress,
         ).keyframes
+    check_strict(args, keys)
+    return keys
 
 
 def run_generate(args: argparse.Namespace) -> Keyframes:

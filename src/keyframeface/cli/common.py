@@ -45,6 +45,9 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
                    help="extra backend option (repeatable), e.g. --option n_ctx=4096")
     # Declared once in keyframeface.options (defaults, choices, help); this order is the help's.
     add_cli_arguments(p, GenerateOptions, GENERATE_FLAGS)
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit non-zero) when a keyframe's description gives no facial action, instead of "
+                   "warning and keeping only the emotion baseline")
 
 
 #: The generate options every backend-using command takes as flags, in --help order.

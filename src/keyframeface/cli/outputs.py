@@ -3,12 +3,14 @@ progress of :func:`keyframeface.pipeline.run` on stderr."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ..errors import ScriptError
 from ..pipeline import ProgressCallback
 from ..script import Keyframes, save_json
 from .common import write_text_output
@@ -63,3 +65,18 @@ def stage_progress(*, quiet: bool) -> Iterator[ProgressCallback]:
     finally:
         for bar in bars.values():
             bar.close()
+
+
+def check_strict(args: argparse.Namespace, keys: Keyframes) -> None:
+    """With ``--strict``, a keyframe whose description gave no facial action is an error (one line, numbered from
+    1 like the warnings); without it the warning logged by ``generate`` stands."""
+    blank = (keys.meta.get("language") or {}).get("blank") or []
+    if not getattr(args, "strict", False) or not blank:
+        return
+    from ..generate import blank_message
+
+    i = blank[0]
+    coverage = keys.meta["language"]["coverage"][str(i)]
+    more = f" (and {len(blank) - 1} more)" if len(blank) > 1 else ""
+    raise ScriptError(f"--strict: {blank_message(i, keys.keyframes[i].description, coverage)}{more}",
+                      field=f"keyframes[{i}]")

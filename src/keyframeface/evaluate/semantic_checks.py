@@ -60,6 +60,9 @@ NAMED_CASES: Mapping[str, Path] = {
     "dev": DEFAULT_CASES_PATH,
     "eval": DEFAULT_CASES_PATH.with_name("eval_cases.json"),
     "paraphrase": DEFAULT_CASES_PATH.with_name("paraphrase_cases.json"),
+    # language as people write it (issue 13): one set per kind
+    **{kind: DEFAULT_CASES_PATH.with_name(f"{kind}_cases.json")
+       for kind in ("relative", "scene", "casual", "technical", "scope")},
 }
 MAX_EXPRESSION_CHARS = 400
 MAX_DEPTH = 32
