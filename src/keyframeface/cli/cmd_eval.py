@@ -149,7 +149,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the semantic checks on the evaluation cases")
     p.add_argument("--cases", default=None, help="semantic cases: a JSON file or packaged sets by name, joined by commas: dev (the rules "
-                   "backend's development set), eval, paraphrase (default: eval)")
+                   "backend's development set), eval, paraphrase, multilingual (default: eval)")
     p.add_argument("--evaluator", default=None, help="evaluator weights .npz (default: the packaged one)")
 
 
@@ -188,7 +188,7 @@ def add_parser(sub: Any) -> None:
     s = evsub.add_parser("semantic", help="run the semantic checks (phrases -> constraints on values)")
     s.add_argument("--backend", default=None, help="backend to evaluate (default: the offline default)")
     s.add_argument("--cases", default=None, help="a cases JSON file or packaged sets by name joined by commas: "
-                   "dev (default: the rules backend's development set), eval, paraphrase")
+                   "dev (default: the rules backend's development set), eval, paraphrase, multilingual")
     s.add_argument("--json", dest="json_out", default=None, help="write the full report as JSON to this file")
     s.add_argument("--failures", action="store_true", help="list every failed check")
     s.set_defaults(run=run_semantic)

@@ -53,6 +53,12 @@ def read_description(text: str) -> Reading:
     records: list[dict[str, Any]] = []
     tech = read_technical(text)
     records.extend(tech.records)
+    from .languages import detect_language
+
+    if detect_language(tech.text) not in ("en", "zh"):
+        # Other languages are read by their own lexicons (semantics/languages); English spelling correction,
+        # notes and scene rules would only damage them ("Guarda a destra" is not a misspelt "guard").
+        return Reading(text, tech.text, tuple(tech.channels.items()), tech.limit, (), (), tuple(records))
     casual = normalize_casual(tech.text)
     if " ".join(casual.lower().split()) != " ".join(tech.text.lower().split()):
         records.append({"phrase": tech.text.strip(), "rule": f"casual writing read as {casual.strip()!r}",
