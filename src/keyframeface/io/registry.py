@@ -165,6 +165,12 @@ for _writer in (
            defaults={"binary": False}, media_type="model/gltf+json", stream=True),
     Writer("glb", "keyframeface.io.gltf:write_gltf", (".glb",), "glTF 2.0 with morph-target animation (binary)",
            defaults={"binary": True}, media_type="model/gltf-binary", stream=True),
+    Writer("usda", "keyframeface.io.usd:write_usd", (".usda",), "USD text: UsdSkel SkelAnimation (blend shapes, head/eyes)",
+           keyframes_target="keyframeface.io.usd:write_usd", defaults={"flavour": "usda"}, media_type="model/vnd.usda",
+           stream=True, download=False, extra="usd"),
+    Writer("usdc", "keyframeface.io.usd:write_usd", (".usdc", ".usd"), "USD binary crate: UsdSkel SkelAnimation",
+           keyframes_target="keyframeface.io.usd:write_usd", defaults={"flavour": "usdc"}, media_type="model/vnd.usd",
+           stream=True, download=False, extra="usd"),
 ):
     register_writer(_writer)
 

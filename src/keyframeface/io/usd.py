@@ -30,7 +30,7 @@ from .. import rig
 from ..errors import BackendUnavailableError, FormatError
 from ..script import Animation
 
-__all__ = ["JOINTS", "POSE_ATTRIBUTE", "read_usd", "usd_bytes"]
+__all__ = ["JOINTS", "POSE_ATTRIBUTE", "read_usd", "usd_bytes", "write_usd"]
 
 JOINTS: Final[tuple[str, ...]] = ("head", "head/eye_L", "head/eye_R")
 POSE_ATTRIBUTE: Final[str] = "keyframeface:pose"
@@ -64,7 +64,7 @@ def _eye_angles(values: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, 
 
 
 def _stage(anim: Animation, *, target_names: str) -> Any:
-    from .head_model import pose_quaternions
+    from ..rig import pose_quaternions
 
     Sdf, Usd, UsdGeom, UsdSkel, Vt = _pxr()
     if target_names not in ("camel", "pascal"):
@@ -154,3 +154,9 @@ def read_usd(path: str | os.PathLike[str]) -> Animation:
             frames[k, rig.NUM_BLENDSHAPES :] = np.asarray(pose_attr.Get(t), dtype=np.float32)
     times_s = np.asarray(times, dtype=np.float64) / fps
     return Animation(frames=frames, fps=fps, times_s=times_s if len(times) else None, meta={"source": str(path)})
+
+
+def write_usd(obj: Animation | Any, stream: Any, *, flavour: str = "usda", target_names: str = "camel") -> None:
+    """Writer entry (``io/registry.py``): an Animation, or Keyframes placed as frames at their times, as USD."""
+    anim = obj if isinstance(obj, Animation) else Animation.from_keyframes(obj)
+    stream.write(usd_bytes(anim, flavour=flavour, target_names=target_names))
