@@ -13,6 +13,7 @@ Self-contained; takes ``--seconds`` plus a moment. Jitter depends on the machine
 from __future__ import annotations
 
 import argparse
+import itertools
 import platform
 import socket
 import threading
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     gaps = np.diff(t)
     late = (t - t[0]) - np.arange(t.size) / args.fps
     decoded = [decode_packet(p) for p in packets]
-    in_order = all(b.frame - a.frame == 1 for a, b in zip(decoded, decoded[1:]))
+    in_order = all(b.frame - a.frame == 1 for a, b in itertools.pairwise(decoded))
     print(f"# {platform.python_implementation()} {platform.python_version()}, {platform.machine()}; "
           f"{args.seconds:g} s at {args.fps:g} fps = {n} packets to 127.0.0.1")
     print(f"received {t.size} / {n} packets, frame numbers consecutive: {in_order}")

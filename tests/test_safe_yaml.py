@@ -10,7 +10,7 @@ import pytest
 from keyframeface.errors import FormatError
 
 pytest.importorskip("yaml", reason="PyYAML is not installed: pip install 'keyframeface[yaml]'")
-from keyframeface.io.safe_yaml import load_yaml  # noqa: E402
+from keyframeface.io.safe_yaml import load_yaml
 
 
 def _bomb(levels: int = 9, width: int = 9, indent: str = "") -> str:

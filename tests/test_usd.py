@@ -51,7 +51,7 @@ def test_skeleton_binds_the_animation_and_queries() -> None:
     query = cache.GetSkelQuery(skel)
     assert query and query.HasBindPose()
     anim_query = query.GetAnimQuery()
-    assert list(anim_query.GetBlendShapeOrder())[0] == "eyeBlinkLeft"
+    assert next(iter(anim_query.GetBlendShapeOrder())) == "eyeBlinkLeft"
     xforms = anim_query.ComputeJointLocalTransforms(2.0)
     assert len(xforms) == len(JOINTS)
 

@@ -111,10 +111,7 @@ def encode_packet(
     (non-empty, at most 256 UTF-8 bytes). ``frame``: frame number at ``rate``; ``subframe`` in [0, 1).
     Raises :class:`FormatError` on a bad argument.
     """
-    if isinstance(values, Mapping):
-        arr = rig.to_array(values)
-    else:
-        arr = np.asarray(values, dtype=np.float32)
+    arr = rig.to_array(values) if isinstance(values, Mapping) else np.asarray(values, dtype=np.float32)
     if arr.shape != (rig.NUM_CHANNELS,):
         raise FormatError(f"a packet needs {rig.NUM_CHANNELS} values, got shape {arr.shape}")
     if not np.isfinite(arr).all():

@@ -14,7 +14,7 @@ safe loader) therefore:
 
 from __future__ import annotations
 
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from ..errors import FormatError
 
@@ -32,10 +32,10 @@ def _loader_class(max_nodes: int, max_depth: int) -> type:
     # The pure-Python loader: the C one composes nodes in C, out of reach of the counting below.
     base: Any = yaml.SafeLoader
 
-    class Loader(base):  # type: ignore[misc, valid-type]
+    class Loader(base):
         """Safe loader with no explicit tags, no timestamps, and counted alias expansion."""
 
-        yaml_implicit_resolvers = {
+        yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, Any]]]] = {
             first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
             for first, resolvers in base.yaml_implicit_resolvers.items()
         }
@@ -133,7 +133,7 @@ def load_yaml(text: str, *, label: str = "YAML", max_nodes: int = MAX_NODES, max
         raise FormatError(f"{label} is not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     except RecursionError:
         raise FormatError(f"{label} nests too deeply to be a keyframeface file") from None
-    except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise IndexError, ValueError ... on odd scalars
+    except Exception as exc:  # PyYAML's constructors raise IndexError, ValueError ... on odd scalars
         raise FormatError(f"{label} is not valid YAML: {str(exc)[:100] or type(exc).__name__}") from None
     finally:
         loader.dispose()

@@ -39,7 +39,7 @@ _FLAVOURS: Final[dict[str, str]] = {"usda": ".usda", "usdc": ".usdc", "usd": ".u
 
 def _pxr() -> Any:
     try:
-        from pxr import Sdf, Usd, UsdGeom, UsdSkel, Vt  # type: ignore[import-untyped]
+        from pxr import Sdf, Usd, UsdGeom, UsdSkel, Vt
     except ImportError:
         raise BackendUnavailableError(
             "writing USD needs the usd-core package: pip install 'keyframeface[usd]'"
@@ -81,11 +81,11 @@ def _stage(anim: Animation, *, target_names: str) -> Any:
     stage.SetDefaultPrim(root.GetPrim())
     skel = UsdSkel.Skeleton.Define(stage, "/Face/Skeleton")
     skel.CreateJointsAttr(list(JOINTS))
-    identity = [np.eye(4).tolist()] * len(JOINTS)
-    from pxr import Gf  # type: ignore[import-untyped]
+    from pxr import Gf
 
-    skel.CreateBindTransformsAttr(Vt.Matrix4dArray([Gf.Matrix4d(*sum(m, [])) for m in identity]))
-    skel.CreateRestTransformsAttr(Vt.Matrix4dArray([Gf.Matrix4d(*sum(m, [])) for m in identity]))
+    identity = Gf.Matrix4d(1.0)
+    skel.CreateBindTransformsAttr(Vt.Matrix4dArray([identity] * len(JOINTS)))
+    skel.CreateRestTransformsAttr(Vt.Matrix4dArray([identity] * len(JOINTS)))
     animation = UsdSkel.Animation.Define(stage, "/Face/Animation")
     UsdSkel.BindingAPI.Apply(skel.GetPrim()).CreateAnimationSourceRel().SetTargets([animation.GetPath()])
     names = [camel_case(n) if target_names == "camel" else n for n in rig.BLENDSHAPES]
