@@ -80,8 +80,16 @@ def test_channels_are_the_rig(client: TestClient) -> None:
     assert {c["low"] for c in body["channels"][:52]} == {0.0} and body["channels"][-1]["low"] == -1.0
 
 
-def test_openapi_documents_every_route(client: TestClient) -> None:
-    schema = client.get("/openapi.json").json()
+def test_api_docs_are_off_unless_asked_for(client: TestClient) -> None:
+    for path in ("/docs", "/openapi.json", "/redoc"):
+        assert client.get(path).status_code == 404, path
+    with _app(api_docs=True) as c:
+        assert c.get("/docs").status_code == 200 and c.get("/openapi.json").status_code == 200
+
+
+def test_openapi_documents_every_route() -> None:
+    with _app(api_docs=True) as c:
+        schema = c.get("/openapi.json").json()
     paths = set(schema["paths"])
     for path in ("/api/health", "/api/backends", "/api/channels", "/api/plan", "/api/generate", "/api/regenerate",
                  "/api/animate", "/api/export/{fmt}", "/api/animations/{anim_id}.{fmt}", "/api/head.glb"):
@@ -95,19 +103,70 @@ def test_page_and_static_files(client: TestClient) -> None:
     page = client.get("/")
     assert page.status_code == 200 and "text/html" in page.headers["content-type"]
     imports = json.loads(page.text.split('<script type="importmap">')[1].split("</script>")[0])["imports"]
-    assert imports["three"].endswith("build/three.module.js") and imports["three/addons/"].endswith("examples/jsm/")
-    assert "__IMPORT_MAP__" not in page.text
-    for name in ("app.js", "style.css"):
+    assert imports == {"three": "/static/vendor/three/build/three.module.js",
+                       "three/addons/": "/static/vendor/three/addons/"}
+    for name in ("boot.js", "report.js", "app.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
     assert page.headers["x-content-type-options"] == "nosniff"
 
 
-def test_page_falls_back_to_a_cdn_without_npm_packages(tmp_path: Any) -> None:
-    with _app(vendor_dir=tmp_path) as c:
-        page = c.get("/").text
-        assert "https://cdn.jsdelivr.net/npm/three@" in page
-        assert c.get("/api/health").json()["vendor"] is False
-        assert c.get("/vendor/three/build/three.module.js").status_code == 404
+def test_three_is_served_from_the_package_and_nothing_from_elsewhere(client: TestClient) -> None:
+    import re
+
+    from keyframeface.web.app import STATIC_DIR, THREE_DIR
+
+    assert (THREE_DIR / "VERSION").read_text().strip() == "0.187.0" and (THREE_DIR / "LICENSE").is_file()
+    # Every module the page imports, followed through relative and import-map imports, is served here.
+    imports = {"three": "/static/vendor/three/build/three.module.js", "three/addons/": "/static/vendor/three/addons/"}
+    todo, seen = ["/static/boot.js"], set()
+    while todo:
+        url = todo.pop()
+        if url in seen:
+            continue
+        seen.add(url)
+        r = client.get(url)
+        assert r.status_code == 200 and "javascript" in r.headers["content-type"], url
+        for spec in re.findall(r"""(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]""", r.text) + \
+                re.findall(r"""import\(\s*['"]([^'"]+)['"]\s*\)""", r.text):
+            if spec.startswith("."):
+                todo.append(url.rsplit("/", 1)[0] + "/" + spec)
+            elif spec in imports:
+                todo.append(imports[spec])
+            else:
+                prefix = next((p for p in imports if p.endswith("/") and spec.startswith(p)), None)
+                assert prefix is not None, f"{url} imports {spec!r}, which the import map does not resolve"
+                todo.append(imports[prefix] + spec[len(prefix):])
+    normalized = {re.sub(r"/[^/]+/\.\./", "/", u.replace("/./", "/")) for u in seen}
+    assert {"/static/app.js", "/static/vendor/three/build/three.core.js",
+            "/static/vendor/three/addons/loaders/GLTFLoader.js"} <= normalized
+    # No URL of another host in the page or its own scripts (the vendored files are three.js's, unmodified).
+    for text in [client.get("/").text] + [(STATIC_DIR / n).read_text() for n in ("boot.js", "report.js", "app.js",
+                                                                             "style.css")]:
+        assert not re.search(r"https?://(?!127\.0\.0\.1)", text)
+
+
+def test_page_has_a_content_security_policy(client: TestClient) -> None:
+    import base64
+    import hashlib
+
+    page = client.get("/")
+    csp = dict(part.strip().split(" ", 1) for part in page.headers["content-security-policy"].split(";"))
+    import_map = page.text.split('<script type="importmap">')[1].split("</script>")[0]
+    digest = base64.b64encode(hashlib.sha256(import_map.encode()).digest()).decode()
+    assert csp["script-src"] == f"'self' 'sha256-{digest}'"  # no 'unsafe-inline': only the import map runs inline
+    assert csp["connect-src"] == "'self'" and csp["default-src"] == "'none'"
+    assert page.text.count("<script") == 2 and '<script type="module" src="/static/boot.js"></script>' in page.text
+
+
+def test_client_error_reports_are_logged_one_line_and_rate_limited(caplog: pytest.LogCaptureFixture) -> None:
+    with _app() as c, caplog.at_level("WARNING", logger="keyframeface.web.api"):
+        for i in range(15):
+            r = c.post("/api/client-error", json={"kind": "webgl", "message": f"no WebGL\nline two {i}"})
+            assert r.status_code == 204
+        lines = [rec.getMessage() for rec in caplog.records if "reports a webgl problem" in rec.getMessage()]
+        assert len(lines) == 10 and "\n" not in lines[0] and "no WebGL line two 0" in lines[0]
+        assert c.post("/api/client-error", json={"kind": "other", "message": "x"}).status_code == 422
+        assert c.post("/api/client-error", json={"kind": "module", "message": "x" * 3000}).status_code == 422
 
 
 def test_unknown_route_and_host(client: TestClient) -> None:
@@ -265,15 +324,20 @@ def test_stuck_backend_times_out_and_the_server_stays_responsive() -> None:
         assert r.status_code == 504 and "0.3 s" in r.json()["error"]
         assert time.monotonic() - start < 5
         assert c.get("/api/health").status_code == 200
-        # The hung call keeps its slot until it returns: further generations are told "busy", not queued.
-        r = c.post("/api/generate", json={"script": SCRIPT})
-        assert r.status_code == 503
-        _StuckBackend.release.set()
+        # The slot is free once the deadline passed, whatever the backend does: generations are answered again.
         pool = c.app.state.keyframeface.generation  # type: ignore[attr-defined]
-        deadline = time.monotonic() + 10
-        while pool.running and time.monotonic() < deadline:
-            time.sleep(0.02)
+        assert pool.running == 0 and pool.lingering == 1
         assert c.post("/api/generate", json={"script": SCRIPT}).status_code == 200
+        # A backend that ignores its deadline and cancel can linger only so often before new work is refused.
+        for _ in range(3):
+            assert c.post("/api/generate", json={"script": SCRIPT, "backend": "web_test_stuck"}).status_code == 504
+        assert pool.lingering == 4
+        assert c.post("/api/generate", json={"script": SCRIPT}).status_code == 503
+        _StuckBackend.release.set()
+        deadline = time.monotonic() + 10
+        while pool.lingering and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert pool.lingering == 0 and c.post("/api/generate", json={"script": SCRIPT}).status_code == 200
 
 
 @pytest.mark.usefixtures("test_backends")
@@ -445,12 +509,13 @@ def test_work_pool_runs_refuses_and_times_out() -> None:
             await stuck
 
     asyncio.run(scenario())
-    assert pool.running == 1  # the stuck call still holds its slot
+    assert pool.running == 0 and pool.lingering == 1  # its deadline passed: the slot is free, the call lingers
+    assert asyncio.run(pool.run(lambda cancel: 7)) == 7
     gate.set()
     deadline = time.monotonic() + 5
-    while pool.running and time.monotonic() < deadline:
+    while pool.lingering and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert pool.running == 0
+    assert pool.running == 0 and pool.lingering == 0
 
     with pytest.raises(ValueError, match="boom"):
         asyncio.run(pool.run(lambda cancel: (_ for _ in ()).throw(ValueError("boom"))))
@@ -475,15 +540,29 @@ def test_serve_command_is_registered_and_checks_hosts() -> None:
     assert not cmd_serve._is_loopback("192.168.1.5")
 
 
+def _fake_servers(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """``keyframeface serve`` with uvicorn's serving loop replaced: each run records its app and socket address."""
+    from keyframeface.web import serving
+
+    started: list[dict[str, Any]] = []
+
+    class FakeServer:
+        def __init__(self, app: Any, **kw: Any) -> None:
+            self.app, self.kw = app, kw
+
+        def run(self, sockets: Sequence[Any]) -> None:
+            started.append({"app": self.app, "host": sockets[0].getsockname()[0], **self.kw})
+
+    monkeypatch.setattr(serving, "make_server", FakeServer)
+    return started
+
+
 def test_serve_binds_loopback_and_warns_for_other_addresses(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import uvicorn
-
     from keyframeface.cli.main import main
 
-    started: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append({"app": app, **kw}))
+    started = _fake_servers(monkeypatch)
     assert main(["serve", "--port", "0", "--mesh", "default"]) == 0
     assert started[-1]["host"] == "127.0.0.1" and not caplog.records
     with TestClient(started[-1]["app"]) as c:
@@ -588,12 +667,9 @@ def test_bad_default_backend_fails_at_startup(options: dict[str, Any], match: st
 
 
 def test_serve_with_an_unknown_backend_fails_at_start(monkeypatch: pytest.MonkeyPatch) -> None:
-    import uvicorn
-
     from keyframeface.cli.main import main
 
-    started: list[Any] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.append(app))
+    started = _fake_servers(monkeypatch)
     assert main(["serve", "--port", "0", "--mesh", "default", "--backend", "nosuch"]) != 0
     assert not started
 
@@ -634,3 +710,186 @@ def test_work_pool_sets_cancel_when_the_waiting_request_is_cancelled() -> None:
     while pool.running and time.monotonic() < deadline:
         time.sleep(0.01)
     assert pool.running == 0
+
+
+# ------------------------------------------------------------------------------ the real server on loopback
+def test_serve_on_a_busy_port_says_so_in_one_line(capfd: pytest.CaptureFixture[str]) -> None:
+    import socket
+
+    from keyframeface.cli.main import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port), "--mesh", "default"]) == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == [f"keyframeface: error: port {port} on 127.0.0.1 is already in use (another server?); pick "
+                   "another with --port, or --port 0 for a free one"]
+
+
+@pytest.fixture()
+def live_server() -> Iterator[Any]:
+    """A factory: ``start(app, limits)`` runs ``app`` with :func:`make_server` on a free loopback port in a thread
+    and returns ``(host, port)``; every server is stopped at the end."""
+    from keyframeface.web.serving import bind, make_server
+
+    running: list[tuple[Any, threading.Thread]] = []
+
+    def start(app: Any, limits: Limits) -> tuple[str, int]:
+        sock = bind("127.0.0.1", 0)
+        server = make_server(app, limits=limits)
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+        running.append((server, thread))
+        return sock.getsockname()[:2]
+
+    yield start
+    for server, thread in running:
+        server.should_exit = True
+        thread.join(10)
+
+
+def _closed_after(sock: Any, *, send: bytes, every_s: float, limit_s: float) -> float | None:
+    """Send ``send`` one byte every ``every_s`` seconds until the server closes the connection; the seconds that
+    took, or ``None`` if it stayed open for ``limit_s``."""
+    start = time.monotonic()
+    sock.settimeout(every_s)
+    for byte in send:
+        try:
+            sock.sendall(bytes([byte]))
+            if sock.recv(4096) == b"":
+                return time.monotonic() - start
+        except TimeoutError:
+            pass
+        except OSError:  # reset or broken pipe: closed
+            return time.monotonic() - start
+        if time.monotonic() - start > limit_s:
+            return None
+    return None
+
+
+def test_slowloris_headers_are_cut_at_the_header_timeout(live_server: Any) -> None:
+    import socket
+
+    limits = Limits(header_timeout_s=2.0)
+    host, port = live_server(create_app(mesh="default", limits=limits), limits)
+    with socket.create_connection((host, port), timeout=5) as sock:  # one header byte a second, never done
+        took = _closed_after(sock, send=b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100,
+                             every_s=1.0, limit_s=8)
+    assert took is not None and took < limits.header_timeout_s + 1.5, took
+    # A prompt client on the same server is answered, also after a kept-alive request.
+    import http.client
+
+    conn = http.client.HTTPConnection(host, port, timeout=5)
+    for _ in range(2):  # one kept-alive connection
+        conn.request("GET", "/api/health")
+        assert conn.getresponse().read() and conn.sock is not None
+    conn.close()
+
+
+def test_oversized_headers_and_slow_bodies_are_refused(live_server: Any) -> None:
+    import socket
+
+    limits = Limits(max_header_bytes=4096, body_timeout_s=1.5)
+    host, port = live_server(create_app(mesh="default", limits=limits), limits)
+    with socket.create_connection((host, port), timeout=5) as sock:  # headers that grow past the limit
+        sock.sendall(b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 3000)
+        time.sleep(0.2)
+        sock.sendall(b"a" * 3000)
+        assert sock.recv(65536).startswith(b"HTTP/1.1 400")
+    with socket.create_connection((host, port), timeout=5) as sock:  # headers at once, then a trickled body
+        sock.sendall(b"POST /api/plan HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 200\r\n\r\n{")
+        start = time.monotonic()
+        answer = b""
+        sock.settimeout(1.0)
+        while time.monotonic() - start < 6 and not answer:
+            try:
+                answer = sock.recv(65536)
+            except TimeoutError:
+                sock.sendall(b" ")
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - start < limits.body_timeout_s + 1.5
+
+
+def _trickling_upstream() -> tuple[Any, int]:
+    """An HTTP server on loopback that answers every request one byte a second, for ever (a stalled LLM server)."""
+    import socketserver
+
+    class Trickle(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.settimeout(60)
+            try:
+                self.request.recv(65536)
+                for byte in b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"':
+                    self.request.sendall(bytes([byte]))
+                    if self.server.stop.wait(1.0):  # type: ignore[attr-defined]
+                        return
+            except OSError:
+                return
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Trickle)
+    server.daemon_threads = True
+    server.stop = threading.Event()  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1]
+
+
+def test_generate_answers_again_within_the_deadline_after_an_upstream_stalls(live_server: Any) -> None:
+    import http.client
+
+    upstream, up_port = _trickling_upstream()
+    try:
+        limits = Limits(generate_timeout_s=2.0)
+        app = create_app(mesh="default", max_concurrency=2, limits=limits, backend="openai",
+                         backend_options={"base_url": f"http://127.0.0.1:{up_port}/v1", "model": "m"})
+        host, port = live_server(app, limits)
+
+        def post(backend: str) -> tuple[int, float]:
+            conn = http.client.HTTPConnection(host, port, timeout=30)
+            start = time.monotonic()
+            conn.request("POST", "/api/generate", json.dumps({"script": SCRIPT, "backend": backend}),
+                         {"Content-Type": "application/json"})
+            status = conn.getresponse().status
+            conn.close()
+            return status, time.monotonic() - start
+
+        # Two stalled generations take both slots ...
+        results: list[tuple[int, float]] = []
+        threads = [threading.Thread(target=lambda: results.append(post("openai"))) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        assert [r[0] for r in results] == [504, 504] and max(r[1] for r in results) < limits.generate_timeout_s + 2
+        # ... and once their deadline passed, the app generates again at once (the upstream still trickles).
+        status, took = post("rules")
+        assert status == 200 and took < 5
+    finally:
+        upstream.stop.set()  # type: ignore[attr-defined]
+        upstream.shutdown()
+        upstream.server_close()
+
+
+def test_numbers_are_strict_as_in_the_files(client: TestClient, keyframes: dict[str, Any]) -> None:
+    bad = json.loads(json.dumps(keyframes))
+    bad["keyframes"][0]["values"]["JawOpen"] = "1"  # the file loader refuses this too
+    r = client.post("/api/animate", json={"keyframes": bad})
+    assert r.status_code == 422 and r.json()["field"] == "keyframes.keyframes.0.values.JawOpen"
+    bad["keyframes"][0]["values"]["JawOpen"] = True
+    assert client.post("/api/animate", json={"keyframes": bad}).status_code == 422
+    assert client.post("/api/animate", json={"keyframes": keyframes, "fps": "30"}).status_code == 422
+    script = {"keyframes": [{"description": "A smile.", "time_s": "0"}]}
+    assert client.post("/api/generate", json={"script": script}).status_code == 422
+    assert client.post("/api/animate", json={"keyframes": keyframes, "fps": 30}).status_code == 200  # ints are numbers
+
+
+def test_the_page_uses_the_apis_default_fps(client: TestClient, keyframes: dict[str, Any]) -> None:
+    from keyframeface.options import AnimateOptions
+    from keyframeface.web.app import STATIC_DIR
+
+    assert "fps:" not in (STATIC_DIR / "app.js").read_text()  # the page never re-types a rate
+    assert client.post("/api/animate", json={"keyframes": keyframes}).json()["fps"] == AnimateOptions().fps

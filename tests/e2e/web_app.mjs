@@ -160,6 +160,17 @@ try {
     window.keyframeface.state.rows.length, document.querySelectorAll("#markers .marker").length]);
   step("add-remove", added);
 
+  // Plan a new script from one sentence: the old animation is gone (no markers, the head at rest).
+  await page.fill("#plan-text", "A shy girl hears a compliment and smiles.");
+  await page.click("#plan-form button[type=submit]");
+  await page.waitForSelector("body[data-planned='1']");
+  step("plan", await page.evaluate(() => ({
+    anim: window.keyframeface.state.anim,
+    markers: document.querySelectorAll("#markers .marker").length,
+    rows: window.keyframeface.state.rows.length,
+    generated: window.keyframeface.state.rows.some((r) => r.values),
+  })));
+
   result.consoleErrors = consoleErrors;
   result.webgl = await page.evaluate(() => {
     const gl = document.querySelector("#viewer canvas").getContext("webgl2");

@@ -33,6 +33,9 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--adapter", default=None, help="LoRA adapter for the default backend")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra option for the default backend (repeatable)")
+    p.add_argument("--api-docs", action="store_true",
+                   help="also serve the OpenAPI schema (/openapi.json) and its /docs page (which loads Swagger UI "
+                   "from a CDN)")
     p.set_defaults(run=run)
 
 
@@ -47,12 +50,13 @@ def _is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401  # checked here so a missing extra is one line
     except ImportError:
         raise KeyframeFaceError("keyframeface serve needs uvicorn and FastAPI: pip install 'keyframeface[web]'") from None
     from ..web import create_app
     from ..web.app import DEFAULT_ALLOWED_HOSTS
     from ..web.limits import Limits
+    from ..web.serving import bind, make_server
 
     if not 0 <= args.port <= 65535:
         raise KeyframeFaceError(f"--port must be in [0, 65535], got {args.port}")
@@ -65,15 +69,23 @@ def run(args: argparse.Namespace) -> int:
         logger.warning("binding %s: the web app is reachable from other machines and has no authentication; "
                        "use --host 127.0.0.1 unless you trust that network", args.host)
         hosts = ["*"]  # clients reach a non-loopback bind under names the server cannot know
+    limits = Limits(generate_timeout_s=args.timeout_s)
     app = create_app(
         max_concurrency=args.max_concurrency,
-        limits=Limits(generate_timeout_s=args.timeout_s),
+        limits=limits,
         backend=args.backend,
         backend_options=backend_options(args),
         mesh=args.mesh,
         allowed_hosts=hosts if hosts is not None else [*DEFAULT_ALLOWED_HOSTS, args.host],
+        api_docs=args.api_docs,
     )
-    shown = f"[{args.host}]" if ":" in args.host else args.host
-    sys.stderr.write(f"keyframeface: serving on http://{shown}:{args.port}/ (Ctrl+C to stop)\n")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning" if not args.debug else "info")
+    sock = bind(args.host, args.port)  # a taken port fails here, with one line, before "serving on"
+    try:
+        port = sock.getsockname()[1]
+        shown = f"[{args.host}]" if ":" in args.host else args.host
+        sys.stderr.write(f"keyframeface: serving on http://{shown}:{port}/ (Ctrl+C to stop)\n")
+        sys.stderr.flush()
+        make_server(app, limits=limits, log_level="info" if args.debug else "warning").run(sockets=[sock])
+    finally:
+        sock.close()
     return 0

@@ -8,6 +8,7 @@ took longer than the server allows. Clients never name files: exports are chosen
 
 from __future__ import annotations
 
+import logging
 import threading
 from contextlib import nullcontext
 from enum import Enum
@@ -31,6 +32,7 @@ from .models import (
     BackendsResponse,
     ChannelRow,
     ChannelsResponse,
+    ClientErrorReport,
     ErrorResponse,
     ExportRequest,
     GenerateRequest,
@@ -45,6 +47,8 @@ from .regenerate import regenerate_keyframe
 from .state import ServerState
 
 __all__ = ["ExportFormat", "export_bytes", "router"]
+
+logger = logging.getLogger(__name__)
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse, "description": text}
@@ -154,8 +158,17 @@ async def health(request: Request) -> dict[str, Any]:
         "mesh": st.mesh,
         "running": st.generation.running,
         "max_concurrency": st.generation.max_concurrency,
-        "vendor": st.vendor_dir is not None,
     }
+
+
+@router.post("/client-error", status_code=204, response_class=Response)
+async def client_error(body: ClientErrorReport, request: Request) -> Response:
+    """A page that cannot work (no WebGL, a script that did not load) says why: one log line on the server (at
+    most 10 a minute; more are dropped), so the person who started ``serve`` sees it too."""
+    if _state(request).client_errors.allow():
+        message = " ".join(body.message.split())[:300]  # one line, whatever the page sent
+        logger.warning("the page in the browser reports a %s problem: %s", body.kind, message)
+    return Response(status_code=204)
 
 
 @router.get("/backends", response_model=BackendsResponse)

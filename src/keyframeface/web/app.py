@@ -1,14 +1,18 @@
 """The FastAPI application: the page, its static files, the JSON API, limits and error answers.
 
-``create_app()`` builds one app; ``keyframeface serve`` runs it with uvicorn on 127.0.0.1. The page's three.js
-comes from ``node_modules/three`` beside this file when ``npm ci`` was run there (served under
-``/vendor/three/``), else from a CDN through the page's import map (see ``docs/web.md``).
+``create_app()`` builds one app; ``keyframeface serve`` runs it with uvicorn on 127.0.0.1 (see
+:mod:`keyframeface.web.serving` for the connection-level limits). The page's three.js is vendored inside the
+package (``static/vendor/three/``, pinned, with its licence) and served from ``/static/``: no request of the page
+leaves the machine, and a ``Content-Security-Policy`` header says so to the browser.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import base64
+import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,19 +31,17 @@ from .api import LimitError, router
 from .limits import Busy, Limits, WorkPool, WorkTimeout
 from .state import ServerState, resolve_mesh
 
-__all__ = ["DEFAULT_ALLOWED_HOSTS", "STATIC_DIR", "VENDOR_DIR", "cdn_import_map", "create_app"]
+__all__ = ["DEFAULT_ALLOWED_HOSTS", "STATIC_DIR", "THREE_DIR", "content_security_policy", "create_app"]
 
 logger = logging.getLogger(__name__)
 
 STATIC_DIR = Path(__file__).with_name("static")
-#: Where ``npm ci`` (run in this folder) puts the page's packages.
-VENDOR_DIR = Path(__file__).with_name("node_modules")
-_PACKAGE_JSON = Path(__file__).with_name("package.json")
+#: three.js and the addons the page uses, shipped in the package (``tools/vendor_three.py`` refreshes them).
+THREE_DIR = STATIC_DIR / "vendor" / "three"
 #: Host names the app answers to; anything else is refused (a guard against DNS rebinding from web pages).
 #: Tests pass their client's host explicitly (or send ``Host: 127.0.0.1``); production never answers "testserver".
 DEFAULT_ALLOWED_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
-_CDN = "https://cdn.jsdelivr.net/npm/three@{version}/"
-_THREE_FALLBACK_VERSION = "0.187.0"
+_IMPORT_MAP = re.compile(r'<script type="importmap">(.*?)</script>', re.S)
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,18 +50,28 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
-def _three_version() -> str:
-    """The three.js version pinned in package.json (the CDN serves the same one)."""
-    try:
-        data = json.loads(_PACKAGE_JSON.read_text(encoding="utf-8"))
-        return str(data["dependencies"]["three"]).lstrip("^~=")
-    except (OSError, ValueError, KeyError, TypeError):
-        return _THREE_FALLBACK_VERSION
+def content_security_policy(page: str) -> str:
+    """The page's ``Content-Security-Policy``: scripts, styles, fetches and images from this server only.
 
-
-def cdn_import_map(base: str) -> str:
-    """The page's import map: ``three`` and ``three/addons/`` under ``base`` (``/vendor/three/`` or a CDN URL)."""
-    return json.dumps({"imports": {"three": f"{base}build/three.module.js", "three/addons/": f"{base}examples/jsm/"}})
+    The one inline script the page has, its import map (browsers take import maps inline only), is allowed by
+    its SHA-256 hash (CSP Level 3 hash sources), so no other inline script can run. ``img-src`` adds ``data:``
+    and ``blob:`` (the favicon, images three.js unpacks from a GLB); downloads use ``blob:`` URLs, which CSP
+    does not restrict.
+    """
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode("utf-8")).digest()).decode("ascii") + "'"
+        for m in _IMPORT_MAP.findall(page)
+    )
+    return "; ".join((
+        "default-src 'none'",
+        f"script-src 'self' {hashes}".rstrip(),
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ))
 
 
 class HostCheck:
@@ -80,10 +92,11 @@ class HostCheck:
 
 
 class BodyLimit:
-    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413, by header or while streaming."""
+    """ASGI middleware: refuse request bodies over ``max_bytes`` with 413, by header or while streaming, and
+    bodies that do not arrive within ``timeout_s`` with 408 (a client that trickles its body holds no worker)."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, *, max_bytes: int, timeout_s: float | None = None) -> None:
+        self.app, self.max_bytes, self.timeout_s = app, max_bytes, timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -100,12 +113,20 @@ class BodyLimit:
             if declared < 0 or declared > self.max_bytes:
                 await too_big(scope, receive, send)
                 return
-        # Read the whole body first (it is small by definition) so an oversized stream is refused before any
-        # route sees it; the app then reads it back from memory.
+        # Read the whole body first (it is small by definition) so an oversized or late stream is refused before
+        # any route sees it; the app then reads it back from memory.
+        loop = asyncio.get_running_loop()
+        deadline = None if self.timeout_s is None else loop.time() + self.timeout_s
         chunks: list[bytes] = []
         seen = 0
         while True:
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), None if deadline is None else max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                logger.warning("closed a request whose body did not arrive within %g s", self.timeout_s)
+                await _error(408, f"the request body did not arrive within {self.timeout_s:g} s; send it at once",
+                             headers={"Connection": "close"})(scope, receive, send)
+                return
             if message["type"] != "http.request":
                 return  # the client went away: nothing to answer
             chunks.append(message.get("body", b""))
@@ -197,8 +218,8 @@ def create_app(
     backend: str | None = None,
     backend_options: Mapping[str, Any] | None = None,
     mesh: str = "auto",
-    vendor_dir: str | Path | None = None,
     allowed_hosts: Iterable[str] | None = None,
+    api_docs: bool = False,
 ) -> FastAPI:
     """Build the web app.
 
@@ -207,14 +228,12 @@ def create_app(
     (the offline default when ``None``); ``backend_options``: its constructor options (``model``, ``base_url``
     ...), fixed by whoever starts the server: clients only choose backends by name. ``mesh``: the glTF head
     (``"auto"``: the ICT-FaceKit head when the shared data holds it, else ``"default"``; or ``"ict"``,
-    ``"default"``). ``vendor_dir``: folder holding ``three/`` (default: ``node_modules`` beside this module, if
-    ``npm ci`` filled it). ``allowed_hosts``: ``Host`` header values answered (default: loopback names).
+    ``"default"``). ``allowed_hosts``: ``Host`` header values answered (default: loopback names).
+    ``api_docs``: serve the OpenAPI schema (``/openapi.json``) and FastAPI's ``/docs`` page (off by default: the
+    page loads Swagger UI from a CDN, and the schema is no business of a browser on this machine).
     """
     limits = limits or Limits()
     default_backend = backend or default_backend_name()
-    vendor = Path(vendor_dir) if vendor_dir is not None else VENDOR_DIR
-    three_dir = vendor / "three"
-    has_vendor = (three_dir / "build" / "three.module.js").is_file()
     state = ServerState(
         limits=limits,
         generation=WorkPool(max_concurrency, retry_after_s=limits.retry_after_s, name="keyframeface-generate"),
@@ -222,11 +241,13 @@ def create_app(
         default_backend=default_backend,
         backend_options={default_backend: dict(backend_options or {})},
         mesh=resolve_mesh(mesh),
-        vendor_dir=three_dir if has_vendor else None,
     )
     # Build the default backend now (constructors are cheap): an unknown name or options meant for another
     # backend fail when the server starts, not on the first request. Raises KeyframeFaceError.
     state.backend(default_backend)
+    if not (THREE_DIR / "build" / "three.module.js").is_file():  # a broken install; the page says so too
+        logger.error("three.js is missing from %s: the page's 3D view cannot start; reinstall keyframeface", THREE_DIR)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
@@ -238,23 +259,22 @@ def create_app(
         version=__version__,
         description="Language to facial animation on the 61 ARKit / Live Link Face channels. "
         "Edit a script, generate keyframes, animate them and download CSV / glTF / JSON.",
+        openapi_url="/openapi.json" if api_docs else None,
+        docs_url="/docs" if api_docs else None,
+        redoc_url=None,
     )
     app.state.keyframeface = state
     app.include_router(router)
     _install_error_handlers(app)
 
-    import_map = cdn_import_map("/vendor/three/" if has_vendor else _CDN.format(version=_three_version()))
-    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8").replace("__IMPORT_MAP__", import_map)
+    page = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
+    csp = content_security_policy(page)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index() -> HTMLResponse:
-        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache", "Content-Security-Policy": csp})
 
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    if has_vendor:
-        app.mount("/vendor/three", StaticFiles(directory=three_dir), name="vendor-three")
-    else:
-        logger.info("three.js not installed in %s (run npm ci there); the page loads it from a CDN", vendor)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
@@ -266,5 +286,5 @@ def create_app(
 
     hosts = list(allowed_hosts) if allowed_hosts is not None else list(DEFAULT_ALLOWED_HOSTS)
     app.add_middleware(HostCheck, allowed=hosts)
-    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, timeout_s=limits.body_timeout_s)
     return app

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, create_model
 
 from ..options import AnimateOptions, GenerateOptions, spec_of
 from ..script import FORMAT_VERSION, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS
@@ -25,6 +25,7 @@ __all__ = [
     "BackendsResponse",
     "ChannelRow",
     "ChannelsResponse",
+    "ClientErrorReport",
     "ErrorResponse",
     "ExportRequest",
     "GenerateRequest",
@@ -65,6 +66,8 @@ def _pydantic_field(f: dataclasses.Field[Any], annotation: Any) -> tuple[Any, An
     if spec.choices is not None and spec.closed:
         choices: Any = Literal.__getitem__(tuple(spec.choices()))
         annotation = choices | None if f.default is None else choices
+    else:  # strict: "30" is not a number here, as in the files (the library's loaders refuse strings for numbers)
+        constraints["strict"] = True
     return annotation, Field(f.default, description=spec.text() or None, **constraints)
 
 
@@ -91,9 +94,10 @@ class KeyframeDoc(BaseModel):
 
     model_config = _STRICT
     description: str = Field("", max_length=MAX_DESCRIPTION_CHARS)
-    time_s: float | None = Field(None, description="seconds from the start; null lets timing choose")
+    # Strict numbers, as the file loader takes them: "1" or true for a number is refused, not converted.
+    time_s: StrictFloat | None = Field(None, description="seconds from the start; null lets timing choose")
     name: str | None = Field(None, max_length=MAX_NAME_CHARS)
-    values: dict[str, float] | None = Field(
+    values: dict[str, StrictFloat] | None = Field(
         None, description="channel name -> value (blendshapes in [0,1], head/eye pose in [-1,1]); missing = 0"
     )
 
@@ -213,7 +217,14 @@ class HealthResponse(BaseModel):
     mesh: str
     running: int
     max_concurrency: int
-    vendor: bool = Field(..., description="three.js is served locally under /vendor/ (else the page uses a CDN)")
+
+
+class ClientErrorReport(BaseModel):
+    """What a page reports when it cannot work (no WebGL, a script that failed to load): logged, one line."""
+
+    model_config = _STRICT
+    kind: Literal["webgl", "module", "start", "runtime"]
+    message: str = Field(..., max_length=2000)
 
 
 class ErrorResponse(BaseModel):

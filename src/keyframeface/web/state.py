@@ -7,13 +7,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..backends.base import Backend
 from ..backends.registry import get_backend
 from ..script import Animation
-from .limits import Limits, WorkPool
+from .limits import Limits, RateLimit, WorkPool
 
 __all__ = ["AnimationCache", "ServerState", "resolve_mesh"]
 
@@ -67,7 +66,8 @@ class AnimationCache:
 @dataclass
 class ServerState:
     """Everything the routes share. ``backend_options`` maps a backend name to its constructor options, set by
-    whoever starts the server (never by clients); ``mesh`` is the glTF head the page shows."""
+    whoever starts the server (never by clients); ``mesh`` is the glTF head the page shows; ``client_errors``
+    bounds how many error reports from pages are logged (10 a minute)."""
 
     limits: Limits
     generation: WorkPool
@@ -75,8 +75,8 @@ class ServerState:
     default_backend: str
     backend_options: Mapping[str, Mapping[str, Any]]
     mesh: str
-    vendor_dir: Path | None
     animations: AnimationCache = field(default_factory=AnimationCache)
+    client_errors: RateLimit = field(default_factory=lambda: RateLimit(10, 60.0))
     _backends: dict[str, Backend] = field(default_factory=dict)
     _backend_locks: dict[str, threading.Lock] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)

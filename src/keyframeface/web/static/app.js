@@ -1,10 +1,13 @@
 // keyframeface web app: edit a script, generate keyframes, watch them on a 3D head, edit, download.
 // The head and its animation are the glTF files the server writes (GET /api/animations/{id}.glb), played with
-// three.js's GLTFLoader + AnimationMixer. Test hooks: document.body.dataset.ready = "1" once the head is shown;
-// data-generated / data-animated / data-regenerated count finished actions; data-time is the shown time.
+// three.js's GLTFLoader + AnimationMixer (shipped in the package: static/vendor/three/). boot.js loads this module.
+// Test hooks: document.body.dataset.ready = "1" once the page can be used; data-head = "shown" once the glTF head
+// has been drawn; data-generated / data-animated / data-regenerated count finished actions; data-time is the
+// shown time. Without WebGL the page still edits, generates and downloads, and says why the 3D view is missing.
 import * as THREE from "three";
 import { GLTFLoader } from "three/addons/loaders/GLTFLoader.js";
 import { OrbitControls } from "three/addons/controls/OrbitControls.js";
+import { reportProblem } from "./report.js";
 
 const $ = (id) => document.getElementById(id);
 const body = document.body;
@@ -41,6 +44,13 @@ function bump(name) {
   body.dataset[name] = String(counters[name]);
 }
 
+// The server names keyframes by their 0-based JSON path (keyframes[2].time_s); the page numbers them from 1.
+function humanize(message) {
+  return String(message)
+    .replace(/\bkeyframes(?:\[(\d+)\]|\.(\d+))\.?/g, (_, a, b) => `keyframe ${Number(a ?? b) + 1} `)
+    .replace(/\bscript\.(?=keyframe )/g, "").replace(/ +([:,)])/g, "$1").replace(/ {2,}/g, " ");
+}
+
 function setStatus(text, { error = false } = {}) {
   const el = $("status");
   el.textContent = text;
@@ -60,7 +70,7 @@ async function api(path, payload, { raw = false } = {}) {
     if (!res.ok) {
       let message = `${res.status} ${res.statusText}`;
       let answer = null;
-      try { answer = await res.json(); message = answer.error || message; } catch (_) { /* not JSON */ }
+      try { answer = await res.json(); message = humanize(answer.error || message); } catch (_) { /* not JSON */ }
       if (res.status === 503) message += ` (retry in ${res.headers.get("Retry-After") || "a few"} s)`;
       const err = new Error(message);
       err.status = res.status;
@@ -76,15 +86,30 @@ async function api(path, payload, { raw = false } = {}) {
 
 // ----------------------------------------------------------------------------------------------- viewer
 const viewer = $("viewer");
-const renderer = new THREE.WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
-renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
-renderer.outputColorSpace = THREE.SRGBColorSpace;
-viewer.prepend(renderer.domElement);
+let renderer = null;     // null when the browser cannot draw 3D: the rest of the page still works
+let viewerProblem = null;
+if (body.dataset.webgl === "0") {
+  viewerProblem = "this browser has no WebGL (is hardware acceleration turned off?)";
+} else {
+  try {
+    renderer = new THREE.WebGLRenderer({ antialias: true, alpha: true, preserveDrawingBuffer: true });
+  } catch (err) {
+    viewerProblem = `WebGL could not start (${err.message || err})`;
+    reportProblem("webgl", viewerProblem);
+  }
+}
+if (renderer) {
+  renderer.setPixelRatio(Math.min(window.devicePixelRatio, 2));
+  renderer.outputColorSpace = THREE.SRGBColorSpace;
+  viewer.prepend(renderer.domElement);
+} else {
+  $("viewer-note").textContent = `No 3D view: ${viewerProblem}. Generating and downloading still work.`;
+}
 const scene = new THREE.Scene();
 const camera = new THREE.PerspectiveCamera(28, 1, 0.01, 50);
 camera.position.set(0, 0.02, 0.75);
-const controls = new OrbitControls(camera, renderer.domElement);
-controls.enableDamping = true;
+const controls = renderer ? new OrbitControls(camera, renderer.domElement) : null;
+if (controls) controls.enableDamping = true;
 scene.add(new THREE.HemisphereLight(0xffffff, 0x8a8f99, 1.6));
 const key = new THREE.DirectionalLight(0xffffff, 1.9);
 key.position.set(0.6, 0.8, 1.2);
@@ -115,8 +140,8 @@ function frameCamera(object) {
   camera.near = dist / 50;
   camera.far = dist * 20;
   camera.updateProjectionMatrix();
-  controls.target.copy(center);
-  controls.update();
+  controls?.target.copy(center);
+  controls?.update();
 }
 
 async function loadModel(url) {
@@ -150,7 +175,7 @@ function applyOverrides() {
 
 function resize() {
   const w = viewer.clientWidth, h = viewer.clientHeight;
-  renderer.setSize(w, h, false);
+  renderer?.setSize(w, h, false);
   camera.aspect = w / Math.max(h, 1);
   camera.updateProjectionMatrix();
 }
@@ -161,10 +186,10 @@ resize();
 // idle page should not keep a laptop's CPU or GPU busy.
 let needsRender = true;
 const invalidate = () => { needsRender = true; };
-controls.addEventListener("change", invalidate);
+controls?.addEventListener("change", invalidate);
 new ResizeObserver(invalidate).observe(viewer);
 let last = performance.now();
-renderer.setAnimationLoop((now) => {
+renderer?.setAnimationLoop((now) => {
   const dt = Math.min((now - last) / 1000, 0.1);
   last = now;
   if (state.playing && state.anim) {
@@ -176,6 +201,7 @@ renderer.setAnimationLoop((now) => {
   if (!needsRender) return;
   needsRender = false;
   renderer.render(scene, camera);
+  if (model && body.dataset.head !== "shown") body.dataset.head = "shown";  // the glTF head is on screen
 });
 
 // ---------------------------------------------------------------------------------------------- timeline
@@ -459,7 +485,8 @@ async function animateNow() {
   if (!allGenerated()) return;
   const seq = ++animateSeq;
   try {
-    const res = await api("/api/animate", { keyframes: keyframesDoc(), fps: 30 });
+    // The frame rate is the API's default (AnimateOptions.fps); the answer says which rate it used.
+    const res = await api("/api/animate", { keyframes: keyframesDoc() });
     if (seq !== animateSeq) return;  // a newer edit already asked again
     state.anim = res;
     res.keyframes.keyframes.forEach((k, i) => { if (state.rows[i]) state.rows[i].timeShown = k.time_s; });
@@ -482,7 +509,7 @@ async function animateNow() {
 async function download(kind) {
   if (!allGenerated()) { setStatus("Generate first, then download.", { error: true }); return; }
   const fmt = kind === "keyframes" ? "json" : kind;
-  const payload = { keyframes: keyframesDoc(), fps: 30, what: kind === "keyframes" ? "keyframes" : "animation" };
+  const payload = { keyframes: keyframesDoc(), what: kind === "keyframes" ? "keyframes" : "animation" };
   setStatus(`Preparing ${kind}…`);
   try {
     const res = await api(`/api/export/${fmt}`, payload, { raw: true });
@@ -501,12 +528,28 @@ async function download(kind) {
   }
 }
 
+// A new script makes the shown animation stale: back to the head at rest, no markers, no timeline.
+async function clearAnimation() {
+  animateSeq += 1;  // an animation still on its way belongs to the old script
+  clearTimeout(reanimateTimer);
+  setPlaying(false);
+  state.anim = null;
+  overrides.clear();
+  delete body.dataset.animId;
+  if (renderer) $("viewer-note").textContent = "";
+  renderMarkers();
+  showTime(0);
+  await loadModel("/api/head.glb");
+}
+
 async function planFromText(ev) {
   ev.preventDefault();
   const text = $("plan-text").value.trim();
   if (!text) return;
   try {
     loadScript(await api("/api/plan", { text }));
+    await clearAnimation();
+    body.dataset.planned = String(Number(body.dataset.planned || 0) + 1);
     setStatus("Planned a script; press Generate.");
   } catch (err) {
     setStatus(`Plan failed: ${err.message}`, { error: true });
@@ -548,10 +591,12 @@ async function start() {
       select.append(opt);
     }
     await loadModel("/api/head.glb");
-    setStatus("Ready: edit the script and press Generate.");
+    if (viewerProblem) setStatus(`No 3D view: ${viewerProblem}; generating and downloading still work.`, { error: true });
+    else setStatus("Ready: edit the script and press Generate.");
     body.dataset.ready = "1";
   } catch (err) {
     setStatus(`Could not start: ${err.message}`, { error: true });
+    reportProblem("start", err.message);
   }
 }
 
