@@ -16,17 +16,15 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from . import rig
 from .errors import FormatError, ScriptError
-from .io.atomic import atomic_write_text
-from .io.files import checked_size
+from .io.input import MAX_DOCUMENT_BYTES, read_document_path
 
 __all__ = [
     "ANIMATION_FORMAT",
@@ -40,11 +38,14 @@ __all__ = [
     "Keyframe",
     "Keyframes",
     "Script",
+    "document_from_data",
+    "json_chunks",
     "load_document",
     "load_keyframes",
     "load_script",
     "read_json_file",
     "save_json",
+    "script_from_data",
 ]
 
 KEYFRAMES_FORMAT = "keyframeface.keyframes"
@@ -58,7 +59,7 @@ MAX_TEXT_CHARS = 8_000  # background, emotion, free text
 MAX_NAME_CHARS = 200
 MAX_TIME_S = 24 * 3600.0
 MAX_FRAME_TIME_S = 7 * 24 * 3600.0  # frame times of captures are times of day (Live Link timecodes): a week is plenty
-MAX_FILE_BYTES = 64 * 1024 * 1024  # keyframes / scripts; dense animations are read by io readers with their own cap
+MAX_FILE_BYTES = MAX_DOCUMENT_BYTES  # JSON documents; YAML has a smaller cap (io.input.MAX_YAML_BYTES)
 
 
 # ------------------------------------------------------------------------------------------------ validators
@@ -666,50 +667,15 @@ class Animation:
 
 
 # ------------------------------------------------------------------------------------------------- file I/O
-def _reject_constant(name: str) -> Any:
-    raise FormatError(f"JSON contains {name}, which is not a number; use finite numbers")
-
-
 def read_json_file(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Any:
-    """Read a JSON (or, with PyYAML installed, YAML) file with a size cap; NaN/Infinity are rejected."""
-    p = Path(path)
-    checked_size(p, max_bytes)
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise FormatError(f"cannot read {p}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise FormatError(f"{p} is not UTF-8 text") from None
-    if p.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            raise FormatError("reading YAML needs PyYAML: pip install 'keyframeface[yaml]'") from None
-        try:
-            return yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise FormatError(f"{p} is not valid YAML: {str(exc).splitlines()[0]}") from None
-        except (ValueError, OverflowError) as exc:  # PyYAML's constructors: bad dates, !!float tags, huge ints
-            raise FormatError(f"{p} is not valid YAML: {str(exc)[:100]}") from None
-        except RecursionError:
-            raise FormatError(f"{p} nests too deeply to be a keyframeface file") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except json.JSONDecodeError as exc:
-        raise FormatError(f"{p} is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except FormatError:  # NaN / Infinity, refused by _reject_constant (FormatError is a ValueError too)
-        raise
-    except ValueError:  # an integer with more digits than Python converts (sys.get_int_max_str_digits)
-        raise FormatError(f"{p} holds a number with too many digits to be a keyframeface value") from None
-    except RecursionError:
-        raise FormatError(f"{p} nests too deeply to be a keyframeface file") from None
+    """Plain data of a JSON (or, with PyYAML installed, ``.yaml``/``.yml``) file, through the one input path
+    (:func:`keyframeface.io.input.read_document_path`: size, structure, number and YAML guards before parsing).
+    Raises :class:`FormatError` (one line naming the file and the line)."""
+    return read_document_path(path, max_bytes=max_bytes)
 
 
-def load_document(path: str | os.PathLike[str]) -> Script | Keyframes | Animation:
-    """Load any keyframeface JSON/YAML file, dispatching on its ``format`` field (none = a script)."""
-    data = read_json_file(path)
+def document_from_data(data: Any) -> Script | Keyframes | Animation:
+    """The domain object of plain document data, by its ``format`` field (none = a script)."""
     fmt = data.get("format") if isinstance(data, dict) else None
     if fmt == KEYFRAMES_FORMAT:
         return Keyframes.from_dict(data)
@@ -718,9 +684,8 @@ def load_document(path: str | os.PathLike[str]) -> Script | Keyframes | Animatio
     return Script.from_dict(data)
 
 
-def load_script(path: str | os.PathLike[str]) -> Script:
-    """Load a script file (a keyframes file is accepted too: its descriptions and times are used)."""
-    data = read_json_file(path)
+def script_from_data(data: Any) -> Script:
+    """The script of plain document data; a keyframes document is accepted (its descriptions and times are used)."""
     if isinstance(data, dict) and data.get("format") == KEYFRAMES_FORMAT:
         keys = Keyframes.from_dict(data)
         empty = [i for i, kf in enumerate(keys.keyframes) if not kf.description]
@@ -734,13 +699,78 @@ def load_script(path: str | os.PathLike[str]) -> Script:
     return Script.from_dict(data)
 
 
+def load_document(path: str | os.PathLike[str]) -> Script | Keyframes | Animation:
+    """Load any keyframeface JSON/YAML file, dispatching on its ``format`` field (none = a script)."""
+    return document_from_data(read_json_file(path))
+
+
+def load_script(path: str | os.PathLike[str]) -> Script:
+    """Load a script file (a keyframes file is accepted too: its descriptions and times are used)."""
+    return script_from_data(read_json_file(path))
+
+
 def load_keyframes(path: str | os.PathLike[str]) -> Keyframes:
     """Load a keyframes file (format ``keyframeface.keyframes``)."""
     return Keyframes.from_dict(read_json_file(path))
 
 
+#: Frames serialised at once by :func:`json_chunks`: memory stays a few blocks, not the whole take as Python floats.
+_JSON_BLOCK_ROWS = 4096
+
+
+def json_chunks(obj: Script | Keyframes | Animation | Mapping[str, Any]) -> Iterator[str]:
+    """The JSON text of a domain object (or a plain mapping) in pieces, ending with ``"\\n"``.
+
+    The same text as ``json.dumps(obj.to_dict(), ensure_ascii=False, indent=...)`` (one space of indent for
+    scripts and keyframes, none for animations); an animation's frames are serialised :data:`_JSON_BLOCK_ROWS` at
+    a time, so writing a long take never holds all its frames as Python floats. NaN/inf raise :class:`ValueError`.
+    """
+    if not isinstance(obj, Animation):
+        plain = obj if isinstance(obj, Mapping) else obj.to_dict()
+        yield json.dumps(plain, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        return
+    empty = replace(obj, frames=np.zeros((0, rig.NUM_CHANNELS), np.float32), times_s=None, valid=None)
+    marker = "\x00frames\x00"
+    data: dict[str, Any] = {}
+    for key, value in empty.to_dict().items():  # to_dict's key order, with markers where the long lists go
+        data[key] = marker if key == "frames" else value
+        if key == "frames":
+            if obj.times_s is not None:
+                data["times_s"] = marker + "t"
+            if obj.valid is not None:
+                data["valid"] = marker + "v"
+    text = json.dumps(data, ensure_ascii=False, allow_nan=False)
+    pieces = {json.dumps(marker): _frame_blocks(obj.frames)}
+    if obj.times_s is not None:
+        pieces[json.dumps(marker + "t")] = _list_blocks([round(float(t), 6) for t in obj.times_s])
+    if obj.valid is not None:
+        pieces[json.dumps(marker + "v")] = _list_blocks([bool(v) for v in obj.valid])
+    while pieces:
+        key = min(pieces, key=lambda k: text.index(k))
+        head, _, text = text.partition(key)
+        yield head
+        yield from pieces.pop(key)
+    yield text + "\n"
+
+
+def _frame_blocks(frames: np.ndarray) -> Iterator[str]:
+    yield "["
+    for start in range(0, frames.shape[0], _JSON_BLOCK_ROWS):
+        block = np.round(frames[start:start + _JSON_BLOCK_ROWS].astype(np.float64), 6) + 0.0
+        text = json.dumps(block.tolist(), allow_nan=False)[1:-1]
+        yield (", " + text) if start else text
+    yield "]"
+
+
+def _list_blocks(values: list[Any]) -> Iterator[str]:
+    yield json.dumps(values, allow_nan=False)
+
+
 def save_json(obj: Script | Keyframes | Animation | Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Write a domain object (or a plain mapping) as pretty UTF-8 JSON, atomically."""
-    data = obj if isinstance(obj, Mapping) else obj.to_dict()
-    text = json.dumps(data, ensure_ascii=False, indent=1 if not isinstance(obj, Animation) else None, allow_nan=False)
-    atomic_write_text(path, text + "\n")
+    """Write a domain object (or a plain mapping) as pretty UTF-8 JSON, atomically (streamed: see
+    :func:`json_chunks`)."""
+    from .io.atomic import atomic_open
+
+    with atomic_open(path, "w") as handle:
+        for chunk in json_chunks(obj):
+            handle.write(chunk)

@@ -12,7 +12,7 @@ import os
 from typing import IO
 
 from ..errors import FormatError
-from ..script import Animation, Keyframes, Script
+from ..script import Animation, Keyframes, Script, json_chunks
 
 __all__ = ["json_text", "write_json"]
 
@@ -26,8 +26,11 @@ def json_text(obj: Script | Keyframes | Animation) -> str:
 
 
 def write_json(obj: Script | Keyframes | Animation, stream: IO[bytes]) -> None:
-    """Write ``obj`` as keyframeface JSON (UTF-8) to the binary ``stream``."""
-    text = json_text(obj)
-    if os.linesep != "\n":  # what save_json's text-mode file does on this platform
-        text = text.replace("\n", os.linesep)
-    stream.write(text.encode("utf-8"))
+    """Write ``obj`` as keyframeface JSON (UTF-8) to the binary ``stream``, an animation's frames a block at a
+    time (:func:`keyframeface.script.json_chunks`)."""
+    if not isinstance(obj, (Script, Keyframes, Animation)):
+        raise FormatError(f"expected a Script, Keyframes or Animation, got {type(obj).__name__}")
+    for text in json_chunks(obj):
+        if os.linesep != "\n":  # what save_json's text-mode file does on this platform
+            text = text.replace("\n", os.linesep)
+        stream.write(text.encode("utf-8"))

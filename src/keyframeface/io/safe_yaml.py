@@ -6,8 +6,8 @@ safe loader) therefore:
 * refuses every explicit tag (``!!float``, ``!!python/...``, ``!custom``): a tag is never needed to write a script,
   and PyYAML's own constructors crash on ``!!float`` with no value, ``!!bool maybe`` or ``!!timestamp 1``;
 * reads dates and times as the strings they were written as (no implicit timestamps);
-* bounds the document by the number of nodes it *expands to* (``max_nodes``, anchors and aliases counted each time
-  they are used), so a "billion laughs" alias bomb of a few hundred bytes is refused in microseconds instead of
+* bounds the document by the number of nodes it *expands to* (``max_nodes``, counted while composing, anchors and
+  aliases counted each time they are used), so a "billion laughs" alias bomb of a few hundred bytes is refused in microseconds instead of
   building gigabytes, and by nesting depth (``max_depth``);
 * turns every failure into :class:`~keyframeface.errors.FormatError` naming the line.
 """
@@ -55,7 +55,7 @@ def _loader_class(max_nodes: int, max_depth: int) -> type:
 
         def _size(self, node: Any, depth: int = 0) -> int:
             if depth > max_depth:
-                raise FormatError(f"line {node.start_mark.line + 1}: YAML nests deeper than {max_depth} levels")
+                raise FormatError(f"line {node.start_mark.line + 1}: YAML nests too deeply (deeper than {max_depth} levels)")
             known = self._sizes.get(id(node))
             if known is not None:
                 return known
@@ -78,18 +78,15 @@ def _loader_class(max_nodes: int, max_depth: int) -> type:
             tag = getattr(event, "tag", None)
             if tag not in (None, "!") and not isinstance(event, yaml.events.AliasEvent):
                 raise FormatError(
-                    f"line {event.start_mark.line + 1}: YAML tag {tag!r} is not supported; write plain values "
+                    f"not valid YAML for keyframeface at line {event.start_mark.line + 1}: tag {tag!r} is not supported; write plain values "
                     "(strings, numbers, true/false, null, lists and mappings)"
                 )
             is_alias = isinstance(event, yaml.events.AliasEvent)
+            if not is_alias:  # counted before its children are composed: a huge document stops part-way
+                self._count(1, event.start_mark)
             node = super().compose_node(parent, index)
             if is_alias:
                 self._count(self._size(node), event.start_mark)
-            return node
-
-        def compose_document(self) -> Any:
-            node = super().compose_document()
-            self._count(self._size(node), getattr(node, "start_mark", None))
             return node
 
     return Loader
@@ -108,7 +105,7 @@ def _check_depth(text: str, max_depth: int) -> None:
         if isinstance(token, opening):
             depth += 1
             if depth > max_depth:
-                raise FormatError(f"line {token.start_mark.line + 1}: YAML nests deeper than {max_depth} levels")
+                raise FormatError(f"line {token.start_mark.line + 1}: YAML nests too deeply (deeper than {max_depth} levels)")
         elif isinstance(token, closing):
             depth -= 1
 
@@ -120,9 +117,10 @@ def load_yaml(text: str, *, label: str = "YAML", max_nodes: int = MAX_NODES, max
         import yaml
     except ImportError:
         raise FormatError("reading YAML needs PyYAML: pip install 'keyframeface[yaml]'") from None
-    loader = _loader_class(max_nodes, max_depth)(text)
+    loader = None
     try:
         _check_depth(text, max_depth)
+        loader = _loader_class(max_nodes, max_depth)(text)  # its reader refuses control characters: inside the try
         return loader.get_single_data()
     except FormatError as exc:
         raise FormatError(f"{label}: {exc}") from None
@@ -136,4 +134,5 @@ def load_yaml(text: str, *, label: str = "YAML", max_nodes: int = MAX_NODES, max
     except Exception as exc:  # PyYAML's constructors raise IndexError, ValueError ... on odd scalars
         raise FormatError(f"{label} is not valid YAML: {str(exc)[:100] or type(exc).__name__}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
