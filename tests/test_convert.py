@@ -71,9 +71,14 @@ def test_capture_with_tracking_loss_through_json(realdata_dir: Path, tmp_path: P
     data = json.loads(doc.read_text())
     assert data["format"] == "keyframeface.animation" and data["fps"] == 30
     assert data["valid"].count(False) == 35
-    back = convert(doc, tmp_path / "apfel.csv")
+    with pytest.warns(UserWarning, match="35 tracking-loss rows written with the values held"):
+        back = convert(doc, tmp_path / "apfel.csv")  # for Unreal: no row that stops its import
     assert [r[0] for r in _rows(back)[1:]] == [r[0] for r in _rows(take)[1:]]
-    assert [len(r) for r in _rows(back)[1:]] == [63 if len(r) > 2 else 2 for r in _rows(take)[1:]]
+    assert all(len(r) == 63 for r in _rows(back)[1:])
+    with pytest.warns(UserWarning, match="Unreal's importer stops"):
+        kept = convert(doc, tmp_path / "kept.csv", tracking_loss="keep")  # the app's own rows
+    assert [r[0] for r in _rows(kept)[1:]] == [r[0] for r in _rows(take)[1:]]
+    assert [len(r) for r in _rows(kept)[1:]] == [63 if len(r) > 2 else 2 for r in _rows(take)[1:]]
 
 
 def test_read_and_write_options_pass_through(tmp_path: Path) -> None:
@@ -103,7 +108,8 @@ def test_csv_and_keyframes_to_gltf(tmp_path: Path) -> None:
 def test_keyframes_json_to_csv_and_npz(tmp_path: Path) -> None:
     save_json(_keyframes([0.0, 0.25, 2.0]), tmp_path / "k.json")
     rows = _rows(convert(tmp_path / "k.json", tmp_path / "k.csv"))
-    assert [r[0] for r in rows[1:]] == ["00:00:00:00.000", "00:00:00:15.000", "00:00:02:00.000"]
+    # No frame field above 30: the rows start at frame 31 so that Unreal reads the field at 60 (times move as one).
+    assert [r[0] for r in rows[1:]] == ["00:00:00:31.000", "00:00:00:46.000", "00:00:02:31.000"]
     anim = read_npz(convert(tmp_path / "k.json", tmp_path / "k.npz"))
     np.testing.assert_array_equal(anim.times_s, [0.0, 0.25, 2.0])
     assert anim.keyframes is not None and [k.description for k in anim.keyframes.keyframes] == ["a", "b", "c"]

@@ -210,7 +210,8 @@ def test_export_keyframes_in_each_format(tmp_path: Path) -> None:
     kfs = _keyframes()
     rows = export(kfs, tmp_path / "k.csv").read_text().splitlines()
     assert len(rows) == 4
-    assert [r.split(",")[0] for r in rows[1:]] == ["00:00:00:00.000", "00:00:01:30.000", "00:00:03:00.000"]
+    # No frame field above 30: the rows start at frame 31 so that Unreal reads the field at 60 (times move as one).
+    assert [r.split(",")[0] for r in rows[1:]] == ["00:00:00:31.000", "00:00:02:01.000", "00:00:03:31.000"]
     doc = json.loads(export(kfs, tmp_path / "k.json").read_text())
     assert doc["format"] == "keyframeface.keyframes" and doc["keyframes"][1]["description"] == "a smile grows"
     dense = read_npz(export(kfs, tmp_path / "k.npz"))

@@ -455,36 +455,65 @@ def test_bad_arguments_and_unreadable_input(tmp_path: Path) -> None:
 def test_writer_header_rows_and_invalid_frames() -> None:
     frames = np.zeros((3, 61), dtype=np.float32)
     frames[0, rig.CHANNEL_INDEX["JawOpen"]] = 0.25
-    frames[2, rig.CHANNEL_INDEX["HeadPitch"]] = -1e-9  # must not be written as -0.000000
+    frames[2, rig.CHANNEL_INDEX["HeadPitch"]] = -1e-12  # must not be written as -0.0000000000
     anim = Animation(frames=frames, fps=30, valid=np.array([True, False, True]))
     buf = io.StringIO()
-    write_livelink_csv(anim, buf)
+    with pytest.warns(UserWarning, match="Unreal's importer stops"):
+        write_livelink_csv(anim, buf, tracking_loss="keep")
     lines = buf.getvalue().split("\n")
     assert lines[0] == ",".join(["Timecode", "BlendShapeCount", *rig.CHANNELS])
-    assert lines[1].startswith("00:00:00:00.000,61,0.000000,")
-    assert lines[1].split(",")[2 + rig.CHANNEL_INDEX["JawOpen"]] == "0.250000"
-    assert lines[2] == "00:00:00:01.000,0"
-    assert lines[3].startswith("00:00:00:02.000,61,") and "-0.0" not in lines[3]
+    # A clip this short would show no frame field above 30, so it starts at frame 31 (Unreal then reads it at 60);
+    # the frame field counts at 60 whatever the rate: 30 fps steps by 2, like the app.
+    assert lines[1].startswith("00:00:00:31.000,61,0.0000000000,")
+    assert lines[1].split(",")[2 + rig.CHANNEL_INDEX["JawOpen"]] == "0.2500000000"
+    assert lines[2] == "00:00:00:33.000,0"
+    assert lines[3].startswith("00:00:00:35.000,61,") and "-0.0" not in lines[3]
     assert lines[4] == "" and len(lines) == 5
+
+
+def test_writer_tracking_loss_fill_drop_keep() -> None:
+    frames = np.zeros((4, 61), dtype=np.float32)
+    frames[:, 0] = [0.125, 0.5, 0.25, 0.375]
+    anim = Animation(frames=frames, fps=1, valid=np.array([True, False, False, True]))
+    buf = io.StringIO()
+    with pytest.warns(UserWarning, match="2 tracking-loss rows written with the values held"):
+        write_livelink_csv(anim, buf)  # fill is the default
+    rows = [line.split(",") for line in buf.getvalue().splitlines()[1:]]
+    assert [r[0] for r in rows] == ["00:00:00:00.000", "00:00:01:00.000", "00:00:02:00.000", "00:00:03:00.000"]
+    assert [r[2] for r in rows] == ["0.1250000000", "0.1250000000", "0.1250000000", "0.3750000000"]
+    assert all(len(r) == 63 for r in rows)
+    buf = io.StringIO()
+    with pytest.warns(UserWarning, match="2 tracking-loss rows left out"):
+        write_livelink_csv(anim, buf, tracking_loss="drop")
+    assert [line[:15] for line in buf.getvalue().splitlines()[1:]] == ["00:00:00:00.000", "00:00:03:00.000"]
+    with pytest.raises(FormatError, match="tracking_loss must be one of fill, drop, keep, got 'dorp'; did you mean 'drop'"):
+        write_livelink_csv(anim, io.StringIO(), tracking_loss="dorp")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing lost: no warning
+        write_livelink_csv(Animation(frames=frames, fps=1), io.StringIO())
 
 
 def test_writer_options() -> None:
     anim = Animation(frames=_values(2).astype(np.float32), fps=24, valid=np.array([True, False]))
     buf = io.StringIO()
-    write_livelink_csv(anim, buf, digits=3, header_count=None)
+    with pytest.warns(UserWarning, match="Unreal's importer stops"):
+        write_livelink_csv(anim, buf, digits=3, header_count=None, tracking_loss="keep")
     lines = buf.getvalue().splitlines()
     assert lines[0].startswith("Timecode,EyeBlinkLeft,")
     assert len(lines[1].split(",")) == 62 and len(lines[1].split(",")[1]) == 5
-    assert lines[2] == "00:00:00:01.000"
+    assert lines[2] == "00:00:00:33.500"  # 1/24 s after frame 31: 2.5 frames of the 60 fps field
     back = _quiet_read(buf.getvalue(), fps=24)
     assert back.valid is not None and back.valid.tolist() == [True, False]
     buf = io.StringIO()
-    write_livelink_csv(anim, buf, header_count="BlendshapeCount", number_format="short")
+    with pytest.warns(UserWarning, match="held"):
+        write_livelink_csv(anim, buf, header_count="BlendshapeCount", number_format="short")
     assert buf.getvalue().startswith("Timecode,BlendshapeCount,")
     for kwargs in ({"digits": 0}, {"digits": 2.5}, {"header_count": "Count"}, {"number_format": "sci"},
-                   {"timecode_fps": -1}):
+                   {"timecode_fps": -1}, {"tracking_loss": "hold"}):
         with pytest.raises(FormatError):
             write_livelink_csv(anim, io.StringIO(), **kwargs)
+    with pytest.warns(UserWarning, match="reads only 30 or 60"):
+        write_livelink_csv(Animation(frames=_values(2).astype(np.float32), fps=24), io.StringIO(), timecode_fps=24)
 
 
 def test_writer_refuses_non_finite_values_and_non_animations() -> None:
@@ -532,15 +561,23 @@ def test_write_read_round_trip(n: int, fps: float, start: float, seed: int) -> N
     times = start + np.arange(n) / fps
     anim = Animation(frames=frames, fps=fps, times_s=times, valid=valid)
     buf = io.StringIO()
-    write_livelink_csv(anim, buf)
-    back = read_livelink_csv(io.StringIO(buf.getvalue()), fps=fps, timecode_fps=fps)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracking-loss count
+        write_livelink_csv(anim, buf, tracking_loss="keep")
+    back = _quiet_read(buf.getvalue(), fps=fps, timecode_fps=60)  # our writer's field rate, even for one frame
     assert back.num_frames == n
     assert back.times_s is not None
-    np.testing.assert_allclose(back.times_s, times, atol=0.5e-3 / fps + 1e-6)
+    # Times come back to the written 1/60000 s, moved as one (under 31/60 s) only when the clip had to start at
+    # frame 31 so that Unreal reads the field at 60.
+    shift = back.times_s[0] - times[0]
+    assert -1e-5 < shift < 31 / 60 + 1e-5
+    np.testing.assert_allclose(back.times_s - shift, times, atol=0.5e-3 / 60 + 1e-6)
     np.testing.assert_array_equal(back.valid if back.valid is not None else np.ones(n, bool), valid)
-    np.testing.assert_allclose(back.frames[valid], frames[valid], atol=0.5e-6 + 1e-7)
+    np.testing.assert_allclose(back.frames[valid], frames[valid], atol=0.5e-10 + 1e-7)
     again = io.StringIO()
-    write_livelink_csv(back, again)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        write_livelink_csv(back, again, tracking_loss="keep")
     assert again.getvalue() == buf.getvalue()
 
 
@@ -550,12 +587,19 @@ def test_keyframes_csv_rows_at_their_times_and_failed_keyframes() -> None:
     buf = io.StringIO()
     write_keyframes_csv(kfs, buf)
     lines = buf.getvalue().splitlines()
-    assert [line.split(",")[0] for line in lines[1:]] == ["00:00:00:00.000", "00:00:00:30.000", "00:00:02:15.000"]
+    # 0.5 s is frame 30 of the 60 fps field and none is above 30: the rows move to start at frame 31 (Unreal
+    # would read the field at 30 otherwise).
+    assert [line.split(",")[0] for line in lines[1:]] == ["00:00:00:31.000", "00:00:01:01.000", "00:00:02:46.000"]
     assert lines[1].split(",")[2:] == [repr(round(float(x), 6) + 0.0) for x in v[0]]
     failed = Keyframes(keyframes=(Keyframe(values=tuple(map(float, v[0]))), Keyframe(description="lost")))
     buf = io.StringIO()
-    write_keyframes_csv(failed, buf)
+    with pytest.warns(UserWarning, match="Unreal's importer stops"):
+        write_keyframes_csv(failed, buf)  # the release converter's convention
     assert buf.getvalue().splitlines()[2] == "00:00:01:00.000,0"
+    buf = io.StringIO()
+    with pytest.warns(UserWarning, match="left out"):
+        write_keyframes_csv(failed, buf, tracking_loss="drop")
+    assert len(buf.getvalue().splitlines()) == 2
     with pytest.raises(FormatError, match="expected Keyframes"):
         write_keyframes_csv(Animation(frames=v), io.StringIO())  # type: ignore[arg-type]
 
@@ -583,13 +627,15 @@ def test_every_real_take_round_trips(realdata_dir: Path, tmp_path: Path) -> None
         assert anim.meta["timecode_fps"] == 60.0, rel
 
         out = tmp_path / take.name
-        write_livelink_csv(anim, out)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracking-loss count
+            write_livelink_csv(anim, out, tracking_loss="keep")  # the app's own rows, for a lossless round trip
         written = list(csv.reader(out.open(encoding="utf-8", newline="")))
         assert written[0] == ["Timecode", "BlendShapeCount", *rig.CHANNELS]
         assert [r[0] for r in written[1:]] == [r[0] for r in rows], f"{rel}: timecodes changed"
         assert [len(r) <= 2 for r in written[1:]] == [len(r) <= 2 for r in rows], f"{rel}: tracking loss moved"
 
-        # Every value survives to the written precision (6 decimals), after clamping the few above 1.
+        # Every value survives to the written precision (10 decimals), after clamping the few above 1.
         full = [i for i, r in enumerate(rows) if len(r) > 2]
         cols = [header.index(n) for n in rig.CHANNELS]
         source = np.array([[float(rows[i][c]) for c in cols] for i in full])
@@ -601,5 +647,7 @@ def test_every_real_take_round_trips(realdata_dir: Path, tmp_path: Path) -> None
         np.testing.assert_array_equal(again.times_s, anim.times_s)
         np.testing.assert_allclose(again.frames, anim.frames, atol=0.5e-6 + 1e-7)
         out2 = tmp_path / ("again_" + take.name)
-        write_livelink_csv(again, out2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            write_livelink_csv(again, out2, tracking_loss="keep")
         assert out2.read_bytes() == out.read_bytes(), rel

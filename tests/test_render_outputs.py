@@ -281,7 +281,8 @@ def test_animate_preview(tmp_path: Path) -> None:
     assert main(["-q", "animate", str(script), "-o", str(outdir), "--backend", "rules", "--format", "json",
                  "--preview"]) == 0
     names = sorted(p.name for p in outdir.iterdir())
-    assert names == ["scene.curves.png", "scene.gif", "scene.json", "scene.keyframes.json", "scene.sheet.png"]
+    assert names == ["scene.curves.png", "scene.gif", "scene.json", "scene.keyframes.json", "scene.manifest.json",
+                     "scene.sheet.png"]
 
 
 @pytest.mark.slow

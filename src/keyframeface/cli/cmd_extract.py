@@ -13,7 +13,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("extract", help="dense capture (Live Link CSV) -> the fewest keyframes that reconstruct it",
                        description="Choose keyframes whose interpolation reconstructs a capture within --max-error, "
                        "or exactly --count keyframes.")
-    p.add_argument("take", help="Live Link Face CSV (or animation .json / .npz)")
+    p.add_argument("take", help="Live Link Face CSV (or animation .json / .npz), or - for standard input")
     p.add_argument("-o", "--output", default="-", help="keyframes JSON (default: stdout)")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--max-error", type=float, default=None, help="reconstruction error bound")
@@ -29,8 +29,10 @@ def run(args: argparse.Namespace) -> int:
     from ..extract import extract
     from ..io.registry import read_any
     from ..script import Animation
+    from .common import input_path
 
-    anim = read_any(args.take)
+    with input_path(args.take) as take:
+        anim = read_any(take)
     if not isinstance(anim, Animation):
         raise FormatError(f"{args.take} is not a dense capture (got {type(anim).__name__})")
     keys = extract(anim, max_error=args.max_error, count=args.count, method=args.method)

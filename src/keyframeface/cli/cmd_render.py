@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> None:
                        "extension picks the kind: .png (contact sheet, one face with --time-s/--keyframe, or "
                        "--curves), .svg (one face), .gif or .mp4 (the animation).")
     p.add_argument("input", nargs="?",
-                   help="keyframes or animation JSON, Live Link Face CSV, .npz, or a script to generate")
+                   help="keyframes or animation JSON, Live Link Face CSV, .npz, or a script to generate; - for "
+                   "standard input")
     p.add_argument("-o", "--output", required=True, help="output file: .png, .svg, .gif or .mp4")
     p.add_argument("--renderer", default="2d", help="face renderer: 2d (built in) or 3d (default: %(default)s)")
     p.add_argument("--size", type=int, default=None,
@@ -82,8 +83,10 @@ def write_animate_previews(anim: Animation, outdir: Path, stem: str, *, video: s
 
 def _read_input(args: argparse.Namespace) -> Keyframes | Animation:
     from ..io.registry import read_any
+    from .common import input_path
 
-    obj = read_any(args.input)
+    with input_path(args.input) as src:
+        obj = read_any(src)
     if isinstance(obj, Script):
         from ..pipeline import run as run_pipeline
         from .common import backend_options, generate_options
@@ -118,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         if not args.input:
             raise ScriptError("give an INPUT file to render (or --gallery)")
-        if not Path(args.input).exists():
+        if args.input != "-" and not Path(args.input).exists():
             raise FormatError(f"cannot read {args.input}: no such file")
         obj = _read_input(args)
         kind = "curves" if args.curves else None

@@ -52,10 +52,13 @@ __all__ = ["MESHES", "TARGET_NAME_STYLES", "gltf_bytes", "load_head", "morph_tar
 
 log = logging.getLogger(__name__)
 
-#: Built-in meshes; ``mesh=`` also takes a path to an ``ict_arkit52.npz``-style archive.
+#: Built-in meshes; ``mesh=`` also takes a path to an ``ict_arkit52.npz``-style archive, and ``"procedural"`` (the
+#: CLI's name) for ``"default"``.
 MESHES = ("default", "ict")
-#: Morph-target naming styles for ``target_names=``.
+#: Morph-target naming styles for ``target_names=``; ``"pascal"`` and ``"camel"`` (the CLI's and the USD writer's
+#: names) are the same two styles.
 TARGET_NAME_STYLES = ("livelink", "arkit")
+_STYLE_ALIASES = {"pascal": "livelink", "camel": "arkit"}
 
 # glTF constants (specification, "Accessor Data Types" and "bufferView.target").
 _FLOAT, _USHORT, _UINT = 5126, 5123, 5125
@@ -68,12 +71,16 @@ _NODE_ROOT, _NODE_HEAD, _NODE_FACE, _NODE_LEFT_EYE, _NODE_RIGHT_EYE = range(5)
 
 
 def morph_target_names(style: str = "livelink") -> list[str]:
-    """The 52 morph-target names in ``rig.BLENDSHAPES`` order: Live Link names or ARKit camelCase."""
+    """The 52 morph-target names in ``rig.BLENDSHAPES`` order: Live Link names (``"livelink"`` or ``"pascal"``) or
+    ARKit camelCase (``"arkit"`` or ``"camel"``)."""
+    style = _STYLE_ALIASES.get(style, style) if isinstance(style, str) else style
     if style == "livelink":
         return list(rig.BLENDSHAPES)
     if style == "arkit":
         return [n[0].lower() + n[1:] for n in rig.BLENDSHAPES]
-    raise FormatError(f"target_names must be one of {', '.join(TARGET_NAME_STYLES)}; got {str(style)[:40]!r}")
+    raise FormatError(
+        f"target_names must be one of {', '.join(TARGET_NAME_STYLES)} (or pascal, camel); got {str(style)[:40]!r}"
+    )
 
 
 def load_head(mesh: str | os.PathLike[str] = "default") -> HeadModel:
@@ -81,7 +88,7 @@ def load_head(mesh: str | os.PathLike[str] = "default") -> HeadModel:
     ICT-style ``.npz`` (or the folder holding ``ict_arkit52.npz``). Raises :class:`FormatError` for anything
     else."""
     name = mesh.strip().lower() if isinstance(mesh, str) else None
-    if name == "default":
+    if name in ("default", "procedural"):
         from ..head.procedural import default_head
 
         return default_head()

@@ -58,6 +58,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
+from ..registry import did_you_mean
 from ..script import Animation, Keyframes
 from .atomic import atomic_open
 from .files import checked_size
@@ -65,9 +66,13 @@ from .timecode import format_timecodes, snap_rate, split_timecodes
 
 __all__ = [
     "COUNT_COLUMNS",
+    "DEFAULT_DIGITS",
     "DEFAULT_TIMECODE_FPS",
     "MAX_CSV_BYTES",
+    "MAX_TAKE_FRAMES",
     "POLICIES",
+    "TRACKING_LOSS",
+    "UNREAL_TIMECODE_FPS",
     "read_livelink_csv",
     "write_keyframes_csv",
     "write_livelink_csv",
@@ -75,6 +80,9 @@ __all__ = [
 
 #: Largest CSV the reader accepts (a 512 MB take is about 12 hours at 60 fps).
 MAX_CSV_BYTES: Final[int] = 512 * 1024 * 1024
+#: Most rows one take may hold, checked before parsing: 2 hours at 60 fps. Reading and extracting cost grows with
+#: the row count (a 500 MB take took 148 s and 1.9 GB before its keyframes were refused).
+MAX_TAKE_FRAMES: Final[int] = 2 * 3600 * 60
 #: Accepted values of ``policy``.
 POLICIES: Final[tuple[str, ...]] = ("repair", "strict", "keep")
 #: The count column's two spellings: the app writes ``BlendShapeCount``, older takes and the KeyframeFace release
@@ -82,6 +90,14 @@ POLICIES: Final[tuple[str, ...]] = ("repair", "strict", "keep")
 COUNT_COLUMNS: Final[tuple[str, ...]] = ("BlendShapeCount", "BlendshapeCount")
 #: Live Link Face's timecode rate, assumed when a take is too short to show its frame field's range.
 DEFAULT_TIMECODE_FPS: Final[float] = 60.0
+#: The frame-field rate the writer uses: Unreal's importer reads 60 (or 30) only; the app writes 60 for 30 fps takes.
+UNREAL_TIMECODE_FPS: Final[float] = 60.0
+#: Unreal's importer infers 60 fps when some row's ``FF.fff`` is above this, else 30 (LiveLinkFaceImporter, UE 5.x).
+_UNREAL_60_ABOVE: Final[float] = 30.0
+#: Decimals the writer gives values by default: the app writes 10 (``0.0009391578``).
+DEFAULT_DIGITS: Final[int] = 10
+#: What the writer does with tracking-loss frames (see :func:`write_livelink_csv`).
+TRACKING_LOSS: Final[tuple[str, ...]] = ("fill", "drop", "keep")
 
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 Destination = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
@@ -97,13 +113,35 @@ def _shown(names: Sequence[str]) -> str:
 
 
 def _capped(lines: Iterable[str], max_bytes: int, label: str) -> Iterator[str]:
-    """Yield lines from a stream, failing once more than ``max_bytes`` characters have come."""
+    """Yield lines from a stream, failing once more than ``max_bytes`` characters or :data:`MAX_TAKE_FRAMES`
+    lines have come."""
     total = 0
-    for line in lines:
+    for count, line in enumerate(lines):
         total += len(line)
         if total > max_bytes:
             raise FormatError(f"{label} is larger than the limit of {max_bytes} bytes; split the take or raise max_bytes")
+        if count > MAX_TAKE_FRAMES:
+            raise _too_long(label)
         yield line
+
+
+def _too_long(label: str) -> FormatError:
+    return FormatError(f"{label} has more than {MAX_TAKE_FRAMES:,} rows (2 hours at 60 fps), the limit for one take; "
+                       "split the take")
+
+
+def _check_rows(path: Path) -> None:
+    """Refuse a take of more than :data:`MAX_TAKE_FRAMES` rows before parsing it: newlines counted in 1 MiB
+    blocks at C speed, stopping as soon as the limit is passed (a 500 MB take is refused after ~250 MB)."""
+    rows = 0
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                rows += block.count(b"\n")
+                if rows > MAX_TAKE_FRAMES + 1:  # + the header
+                    raise _too_long(str(path))
+    except OSError as exc:
+        raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 @contextlib.contextmanager
@@ -112,6 +150,7 @@ def _open_lines(source: Source, max_bytes: int) -> Iterator[tuple[Iterator[str],
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         checked_size(path, max_bytes, hint="split the take or raise max_bytes")
+        _check_rows(path)
         try:
             handle = open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115 - closed by the with below
         except OSError as exc:
@@ -294,7 +333,8 @@ def _timecode_rate(whole: np.ndarray, frame: np.ndarray, *, fps: float | None, l
             return snap_rate(lowest)
     fallback = float(fps) if fps is not None else DEFAULT_TIMECODE_FPS
     if top > fallback:
-        return snap_rate(top)
+        # Frames past the capture rate: the field counts at Live Link Face's 60 (our writer's too) if they fit.
+        return DEFAULT_TIMECODE_FPS if top <= DEFAULT_TIMECODE_FPS else snap_rate(top)
     if fps is None and (frame > 0).any() and not done.any():
         warnings.warn(
             f"{label}: the take is shorter than one second, so its timecode rate cannot be told from the frame "
@@ -541,8 +581,8 @@ def _format_rows(values: np.ndarray, *, digits: int, number_format: str) -> list
 
 
 def _check_write_options(digits: int, header_count: str | None, number_format: str) -> None:
-    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 10:
-        raise FormatError(f"digits must be an integer in [1, 10], got {digits!r}")
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 12:
+        raise FormatError(f"digits must be an integer in [1, 12], got {digits!r}")
     if header_count is not None and header_count not in COUNT_COLUMNS:
         raise FormatError(f"header_count must be one of {', '.join(COUNT_COLUMNS)} or None, got {str(header_count)[:40]!r}")
     if number_format not in ("fixed", "short"):
@@ -571,32 +611,78 @@ def _write_text(destination: Destination, lines: Iterable[str]) -> None:
         cast(IO[str], destination).write(line)
 
 
+def _unreal_shift(times: np.ndarray, rate: float) -> float:
+    """Seconds to add to every time so that Unreal infers a 60 fps frame field (0.0 when nothing is needed).
+
+    Unreal's importer reads the frame field at 60 only when some row's ``FF.fff`` is above 30.0, else at 30. A file
+    whose frame fields are all 0 reads the same at either rate; one with a field in (0, 30] and none above (a clip
+    shorter than half a second, or keyframes on half seconds) is moved so that its first row sits at frame 31 of
+    its second: every time moves by the same amount (under 31/60 s) and the spacing is unchanged.
+    """
+    if rate != UNREAL_TIMECODE_FPS or times.size == 0:
+        return 0.0
+    whole = np.floor(times + 1e-9)
+    field_ = np.rint((times - whole) * rate * 1000.0) / 1000.0  # the written FF.fff (3 sub-frame digits)
+    if (field_ > _UNREAL_60_ABOVE).any() or not (field_ > 0).any():
+        return 0.0
+    return float((_UNREAL_60_ABOVE + 1.0 - field_[0]) / rate)
+
+
+def _hold_lost(frames: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Each tracking-loss frame takes the values of the last valid frame before it (zeros before the first)."""
+    n = len(valid)
+    last = np.where(valid, np.arange(n), -1)
+    np.maximum.accumulate(last, out=last)
+    return np.where((last >= 0)[:, None], frames[np.maximum(last, 0)], 0.0).astype(frames.dtype)
+
+
 def write_livelink_csv(
     anim: Animation,
     destination: Destination,
     *,
-    digits: int = 6,
+    digits: int = DEFAULT_DIGITS,
     header_count: str | None = "BlendShapeCount",
     timecode_fps: float | None = None,
     number_format: Literal["fixed", "short"] = "fixed",
+    tracking_loss: str = "fill",
 ) -> None:
     """Write ``anim`` as a Live Link Face CSV to a path (atomically), an open text stream or a binary stream (UTF-8).
 
+    The file imports into Unreal (Epic's LiveLinkFaceImporter) at the animation's own frame times whatever its
+    rate (24, 25, 30, 50, 60, 120 fps, or non-integer rates to the 1/60000 s the 3 sub-frame digits allow): that
+    importer infers the frame field's rate as 60 when some row's ``FF.fff`` is above 30.0 (else 30) and aborts at
+    the first row whose cell count differs from the header's. So:
+
+    * the frame field counts at ``timecode_fps`` = 60 (default; as the app writes 30 fps takes): each row's
+      timecode is its time from ``anim.frame_times()``. A file whose frame fields would all be 30.0 or less
+      with some above 0 (a clip shorter than half a second) starts at frame 31 of its first second instead, so
+      Unreal still reads it at 60: every time moves by the same amount, under 31/60 s. Another ``timecode_fps``
+      is written as asked (Unreal reads only 30 and 60 right; a warning says so);
+    * ``tracking_loss`` says what becomes of frames with ``anim.valid`` False: ``"fill"`` (default) writes the
+      values held from the last valid frame (zeros before the first), ``"drop"`` leaves those rows out, each with
+      one warning giving the count; ``"keep"`` writes the app's ``timecode,0`` rows, with a warning that Unreal's
+      import stops at the first of them.
+
     Header ``Timecode,<header_count>,<61 names in rig.CHANNELS order>`` (``header_count=None`` leaves the count
-    column out). One row per frame: its timecode from ``anim.frame_times()`` at ``timecode_fps`` (default:
-    ``anim.meta["timecode_fps"]`` when the animation was read from a CSV, so its timecodes come back unchanged, else
-    ``anim.fps``), then ``61`` and the values with ``digits`` decimals (``number_format="fixed"``, like the app) or
-    in shortest form (``"short"``). Frames with ``anim.valid`` False are written as ``timecode,0`` like the app
-    writes lost tracking. Values are written as they are (not clamped); NaN/inf raise :class:`FormatError`.
+    column out). Each row: the timecode, ``61`` and the values with ``digits`` decimals (10 like the app,
+    ``0.0009391578``; ``number_format="fixed"``) or in shortest form (``"short"``). Values are written as they are
+    (not clamped); NaN/inf raise :class:`FormatError`.
     """
     _check_write_options(digits, header_count, number_format)
+    if tracking_loss not in TRACKING_LOSS:
+        raise FormatError(
+            f"tracking_loss must be one of {', '.join(TRACKING_LOSS)}, got {str(tracking_loss)[:40]!r}"
+            f"{did_you_mean(tracking_loss, list(TRACKING_LOSS))}"
+        )
     if not isinstance(anim, Animation):
         raise FormatError(f"expected an Animation, got {type(anim).__name__}")
-    if timecode_fps is None:
-        stored = anim.meta.get("timecode_fps")
-        ok = isinstance(stored, (int, float)) and not isinstance(stored, bool) and math.isfinite(stored) and 0 < stored <= 1000
-        timecode_fps = float(stored) if ok else anim.fps  # type: ignore[arg-type]
-    rate = _require_fps(timecode_fps, "timecode_fps")
+    rate = UNREAL_TIMECODE_FPS if timecode_fps is None else _require_fps(timecode_fps, "timecode_fps")
+    if rate not in (30.0, UNREAL_TIMECODE_FPS):
+        warnings.warn(
+            f"writing the timecode frame field at {rate:g} fps: Unreal's Live Link Face importer reads only 30 or 60 "
+            "and will place these frames at the wrong times; leave timecode_fps unset for Unreal",
+            stacklevel=2,
+        )
     frames = anim.frames
     if not np.isfinite(frames).all():
         raise FormatError("the animation has NaN or inf values; a Live Link Face CSV needs finite numbers")
@@ -604,18 +690,35 @@ def write_livelink_csv(
     if not (np.isfinite(times).all() and (times >= 0).all()):
         raise FormatError("the animation's times must be finite and >= 0 to be written as timecodes")
     valid = anim.valid if anim.valid is not None else np.ones(anim.num_frames, dtype=bool)
+    lost = int((~valid).sum())
+    if lost and tracking_loss == "fill":
+        frames = _hold_lost(frames, valid)
+        valid = np.ones_like(valid)
+        warnings.warn(f"{lost} tracking-loss rows written with the values held from the frame before", stacklevel=2)
+    elif lost and tracking_loss == "drop":
+        frames, times, valid = frames[valid], times[valid], valid[valid]
+        warnings.warn(f"{lost} tracking-loss rows left out of the CSV", stacklevel=2)
+    elif lost:
+        warnings.warn(
+            f"{lost} tracking-loss rows written as 'timecode,0' like the app; Unreal's importer stops at the first "
+            "of them (write with tracking_loss='fill' or 'drop' for Unreal)",
+            stacklevel=2,
+        )
+    shift = _unreal_shift(times, rate)
+    if shift:
+        times = times + shift
     count = f",{rig.NUM_CHANNELS}" if header_count else ""
-    lost = ",0" if header_count else ""
+    lost_cells = ",0" if header_count else ""
 
     def lines() -> Iterator[str]:
         yield ",".join(["Timecode", *([header_count] if header_count else []), *rig.CHANNELS]) + "\n"
         # Formatted a chunk at a time so that writing a long take needs little memory beyond its frames.
-        for start in range(0, anim.num_frames, _CHUNK_ROWS):
+        for start in range(0, len(times), _CHUNK_ROWS):
             stop = start + _CHUNK_ROWS
             stamps = format_timecodes(times[start:stop], rate=rate)
             cells = _format_rows(frames[start:stop], digits=digits, number_format=number_format)
             for stamp, ok, row in zip(stamps, valid[start:stop].tolist(), cells, strict=True):
-                yield f"{stamp}{count},{row}\n" if ok else f"{stamp}{lost}\n"
+                yield f"{stamp}{count},{row}\n" if ok else f"{stamp}{lost_cells}\n"
 
     _write_text(destination, lines())
 
@@ -628,19 +731,22 @@ def write_keyframes_csv(
     header_count: str | None = "BlendShapeCount",
     timecode_fps: float = DEFAULT_TIMECODE_FPS,
     number_format: Literal["fixed", "short"] = "short",
+    tracking_loss: str = "keep",
 ) -> None:
     """Write keyframes as a Live Link Face CSV with one row per keyframe, like the KeyframeFace release converter.
 
     Keyframe ``k`` is written at its ``time_s``, or at ``k`` seconds (``00:00:0k:00.000``, the release's
-    convention) when keyframes lack times (see :meth:`keyframeface.script.Animation.from_keyframes`). Values are in
-    shortest form rounded to ``digits`` (``0.2``, ``-0.1``), so the release answers give the release's CSV values
-    exactly. A keyframe without values (its generation failed) is written as ``timecode,0``.
+    convention) when keyframes lack times (see :meth:`keyframeface.script.Animation.from_keyframes`); timing as
+    :func:`write_livelink_csv` (keyframes on half seconds only start at frame 31 so that Unreal reads them at 60).
+    Values are in shortest form rounded to ``digits`` (``0.2``, ``-0.1``), so the release answers give the
+    release's CSV values exactly. A keyframe without values (its generation failed) is written as ``timecode,0``
+    like the release (``tracking_loss="keep"``, with a warning), or left out (``"drop"``), or holds the keyframe
+    before (``"fill"``).
     """
     if not isinstance(keyframes, Keyframes):
         raise FormatError(f"expected Keyframes, got {type(keyframes).__name__}")
     anim = Animation.from_keyframes(keyframes, fps=timecode_fps)
     write_livelink_csv(
         anim, destination, digits=digits, header_count=header_count, timecode_fps=timecode_fps,
-        number_format=number_format,
+        number_format=number_format, tracking_loss=tracking_loss,
     )
-

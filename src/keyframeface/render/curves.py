@@ -163,7 +163,7 @@ def plot_curves(
         (obj.keyframes.emotion if obj.keyframes is not None else "")
         or f"{obj.num_frames} frames at {obj.fps:g} fps ({obj.duration_s:.2f} s)"
     )
-    draw.text((left, 8 * ss), heading[:140], fill="#1f2328", font=font)
+    draw.text((left, 8 * ss), heading[:140], fill="#1f2328", font=load_font(13 * ss, heading[:140]))
     # Keyframe markers.
     for k, when in enumerate(kf_times):
         x, _ = px(when, lo)

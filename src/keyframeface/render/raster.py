@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ from ..errors import FormatError
 from ..io.atomic import atomic_write_bytes
 from .base import require_package
 
-__all__ = ["load_font", "png_bytes", "rasterize", "text_width", "wrap_text", "write_png"]
+__all__ = ["CJK_FONT_FILES", "cjk_font_file", "load_font", "missing_glyphs", "png_bytes", "rasterize", "text_width", "wrap_text", "write_png"]
 
 
 def _pil(purpose: str) -> Any:
@@ -76,9 +77,40 @@ def write_png(image: np.ndarray, path: str | os.PathLike[str]) -> Path:
     return target
 
 
+#: Fonts with CJK glyphs, tried in order when a caption has characters Pillow's default font lacks: the
+#: ``manimgx-fonts-cjk`` package (Noto Sans CJK, SIL OFL 1.1; installed with the ``[render]`` extra), then
+#: Debian / Ubuntu's ``fonts-noto-cjk`` and a few other system places.
+CJK_FONT_FILES: tuple[str, ...] = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/google-noto-cjk/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+)
+_warned_missing: set[str] = set()
+
+
+def _packaged_cjk_font() -> str | None:
+    """The Noto Sans CJK file of the ``manimgx-fonts-cjk`` package, if installed."""
+    try:
+        from importlib.resources import files
+
+        path = files("manimgx_fonts_cjk") / "NotoSansCJK-VF.otf.ttc"
+    except (ImportError, ModuleNotFoundError, TypeError):
+        return None
+    return str(path) if path.is_file() else None
+
+
+@lru_cache(maxsize=1)
+def cjk_font_file() -> str | None:
+    """The first font file with CJK glyphs found here (see :data:`CJK_FONT_FILES`), or ``None``."""
+    packaged = _packaged_cjk_font()
+    if packaged:
+        return packaged
+    return next((f for f in CJK_FONT_FILES if os.path.isfile(f)), None)
+
+
 @lru_cache(maxsize=16)
-def load_font(size: int) -> Any:
-    """Pillow's built-in scalable font at ``size`` pixels (bitmap fallback on a Pillow without FreeType)."""
+def _default_font(size: int) -> Any:
     require_package("PIL", purpose="drawing text")
     from PIL import ImageFont
 
@@ -86,6 +118,58 @@ def load_font(size: int) -> Any:
         return ImageFont.load_default(size=size)
     except (TypeError, ImportError, OSError):  # Pillow < 10.1 or no FreeType: the fixed bitmap font
         return ImageFont.load_default()
+
+
+@lru_cache(maxsize=8)
+def _cjk_font(size: int) -> Any:
+    from PIL import ImageFont
+
+    path = cjk_font_file()
+    if path is None:
+        return None
+    try:
+        return ImageFont.truetype(path, size=size)
+    except OSError:  # unreadable file or no FreeType
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _default_lacks(char: str) -> bool:
+    """Whether Pillow's default font draws ``char`` as its missing-glyph box (or nothing)."""
+    if char.isspace() or ord(char) < 0x250:  # Latin, the default font's own range
+        return False
+    font = _default_font(16)
+    missing = font.getmask("\U0010fffd")  # a private-use code point: no font has it, so this is .notdef
+    mask = font.getmask(char)
+    return mask.size == missing.size and bytes(mask) == bytes(missing)
+
+
+def missing_glyphs(text: str) -> str:
+    """The distinct characters of ``text`` that Pillow's default font lacks (drawn as boxes), in order."""
+    return "".join(dict.fromkeys(c for c in text if _default_lacks(c)))
+
+
+def load_font(size: int, text: str = "") -> Any:
+    """A font at ``size`` pixels for drawing ``text``: Pillow's built-in scalable font (bitmap fallback on a Pillow
+    without FreeType), or a CJK font (:func:`cjk_font_file`) when ``text`` has glyphs the built-in font lacks.
+
+    When no font here has them, warns once per missing script's first character and returns the built-in font
+    (the text then shows boxes).
+    """
+    lacking = missing_glyphs(text) if text else ""
+    if lacking:
+        font = _cjk_font(size)
+        if font is not None:
+            return font
+        if lacking[0] not in _warned_missing:
+            _warned_missing.update(lacking)
+            warnings.warn(
+                f"captions have characters the default font lacks ({lacking[:12]!r}); they are drawn as boxes. "
+                "Install a font with them: pip install 'keyframeface[render]' (Noto Sans CJK) or the "
+                "fonts-noto-cjk system package",
+                stacklevel=2,
+            )
+    return _default_font(size)
 
 
 def text_width(font: Any, text: str) -> float:

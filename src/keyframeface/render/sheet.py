@@ -139,8 +139,11 @@ def draw_panels(
         raise FormatError(f"columns must be a positive whole number, got {columns!r}")
     nrows = -(-len(panels) // ncols)
     pad = max(6, size // 24)
-    body_font, label_font = load_font(max(10, size // 18)), load_font(max(11, size // 15))
-    title_font = load_font(max(13, size // 11))
+    # A CJK font where a caption needs one (Pillow's default draws Chinese / Japanese / Korean as boxes).
+    captions = " ".join(p.description for p in panels if p.description) if max_lines > 0 else ""
+    body_font = load_font(max(10, size // 18), captions)
+    label_font = load_font(max(11, size // 15), " ".join(p.label for p in panels))
+    title_font = load_font(max(13, size // 11), title)
     line_h = int(body_font.size * 1.3) if hasattr(body_font, "size") else 14
     label_h = int(getattr(label_font, "size", 12) * 1.5)
     text_w = size
