@@ -14,15 +14,16 @@ Values pass through unchanged: files the published model wrote keep its eye-pitc
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from .errors import FormatError
-from .io.registry import export, find_writer, read_any
+from .io.registry import export, find_reader, find_writer, read_any
 from .script import Animation, Script
 
-__all__ = ["convert", "keyframes_to_animation"]
+__all__ = ["convert", "convert_to_folder", "is_folder", "keyframes_to_animation"]
 
 
 #: Keyframes placed as frames at their times (one frame per keyframe, no interpolation); kept for callers of the
@@ -41,11 +42,17 @@ def convert(
     """Read ``src`` in any known format and write it to ``dst``; returns the path written.
 
     ``format``: the output format name (``csv``, ``json``, ``npz``, ``gltf``, ``glb``; default: ``dst``'s
-    extension). ``read_options`` go to the reader (for CSV input: ``fps``, ``timecode_fps``, ``policy``);
+    extension). A ``dst`` that is a folder (an existing one, or a path ending in ``/``) receives one file per
+    document: a batch results file (:mod:`keyframeface.io.openai_batch`) becomes one keyframes file per script,
+    ``NAME.json`` (or ``NAME.<format>``); keyframes that failed in the batch are listed in each file's
+    ``meta["failures"]`` with their custom ids and warned about (:class:`UserWarning`), the rest is kept. Any other
+    input becomes one file named after it. ``read_options`` go to the reader (for CSV input: ``fps``, ``timecode_fps``, ``policy``);
     ``options`` go to the writer (for CSV output: ``digits``, ``header_count`` ...). A script without values can
     only become JSON. Raises :class:`FormatError` (or :class:`~keyframeface.errors.ScriptError` for an invalid
     document) with what was expected and what came.
     """
+    if is_folder(dst):
+        return convert_to_folder(src, dst, format=format, read_options=read_options, **options)
     writer = find_writer(dst, format=format)  # fail on a bad output format before reading anything
     obj = read_any(src, **dict(read_options or {}))
     if isinstance(obj, Script) and not writer.scripts:
@@ -54,3 +61,46 @@ def convert(
             "run keyframeface generate or animate on it first"
         )
     return export(obj, dst, format=writer.name, **options)
+
+
+def is_folder(dst: str | os.PathLike[str]) -> bool:
+    """Whether ``dst`` names a folder: an existing one, or a path written with a trailing ``/``."""
+    text = os.fspath(dst)
+    return text.endswith(("/", os.sep)) or Path(text).is_dir()
+
+
+def convert_to_folder(
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    format: str | None = None,
+    read_options: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Path:
+    """Write each document of ``src`` into the folder ``dst`` (created if needed) as ``NAME.<ext>`` (``format``,
+    default ``json``); returns the folder. A batch results file gives one document per script (see
+    :func:`convert`), any other file one document named after it. Options and errors as :func:`convert`."""
+    folder = Path(dst)
+    writer = find_writer(None, format=format or "json")
+    read = dict(read_options or {})
+    if find_reader(src).name == "openai-batch":
+        from .io.openai_batch import failures_of, read_batch_results_all
+
+        documents: dict[str, Any] = dict(read_batch_results_all(src, **read))
+        failures = failures_of(documents)
+        if failures:
+            shown = ", ".join(f["custom_id"] for f in failures[:5]) + (" ..." if len(failures) > 5 else "")
+            warnings.warn(f"{len(failures)} batch request(s) gave no usable answer and are kept without values "
+                          f"(listed in meta.failures of each file): {shown}", UserWarning, stacklevel=3)
+    else:
+        documents = {Path(src).stem: read_any(src, **read)}
+    for doc in documents.values():
+        if isinstance(doc, Script) and not writer.scripts:
+            raise FormatError(f"{src} holds a script (descriptions without values); write it as json")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FormatError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    for name, doc in documents.items():
+        export(doc, folder / f"{name}{writer.extensions[0]}", format=writer.name, **options)
+    return folder

@@ -297,7 +297,11 @@ class _ReadFormats(Mapping[str, str]):
     """Every extension :func:`read_any` understands -> what it reads and returns (a live view of the readers)."""
 
     def _items(self) -> dict[str, str]:
-        return {ext: r.description for r in READERS.values() for ext in r.extensions}
+        items: dict[str, str] = {}
+        for reader in READERS.values():
+            for ext in reader.extensions:  # readers sharing an extension: both descriptions, the content decides
+                items[ext] = f"{items[ext]}; or {reader.description}" if ext in items else reader.description
+        return items
 
     def __getitem__(self, key: str) -> str:
         return self._items()[key]
@@ -344,13 +348,25 @@ def _jsonl_head(text: str) -> bool:
     return text.startswith("{") and (rest.strip().startswith("{") or '"response"' in first)
 
 
+def _batch_head(text: str) -> bool:
+    # OpenAI Batch / vllm run-batch results of keyframeface requests: custom ids "kff1:..." and a response or error.
+    first = text.partition("\n")[0]
+    return text.startswith("{") and '"custom_id":' in first.replace('": ', '":') and '"kff1:' in first \
+        and ('"response"' in first or '"error"' in first) and '"body":{"messages"' not in first.replace(" ", "")
+
+
+def _sniff_batch(head: bytes) -> bool:
+    return _batch_head(_text_head(head))
+
+
 def _sniff_json(head: bytes) -> bool:
     text = _text_head(head)
     return text.startswith("{") and not _jsonl_head(text)
 
 
 def _sniff_jsonl(head: bytes) -> bool:
-    return _jsonl_head(_text_head(head))
+    text = _text_head(head)
+    return _jsonl_head(text) and not _batch_head(text)
 
 
 def _sniff_csv(head: bytes) -> bool:
@@ -369,6 +385,9 @@ for _reader in (
            "script or keyframes YAML (needs PyYAML) -> Script or Keyframes"),
     Reader("npz", "keyframeface.io.npz:read_npz", (".npz",), "keyframeface NumPy archive -> Animation",
            sniff=_zip_head),
+    Reader("openai-batch", "keyframeface.io.openai_batch:read_batch_results", (".jsonl",),
+           "OpenAI Batch / vllm run-batch results of keyframeface requests -> Keyframes (one script; a folder "
+           "for several)", sniff=_sniff_batch, options=True, label="batch results reader"),
     Reader("jsonl", "keyframeface.io.release_jsonl:read_release_results", (".jsonl",),
            "KeyframeFace release results (ms-swift) -> Keyframes", sniff=_sniff_jsonl, options=True,
            label="release results reader"),
@@ -376,16 +395,19 @@ for _reader in (
     register_reader(_reader)
 
 
-def _sniff(path: Path) -> Reader:
-    """The reader for a file without a known extension, chosen by its first bytes."""
+def _sniff(path: Path, readers: list[Reader] | None = None, *, default: Reader | None = None) -> Reader:
+    """The reader for a file without a known extension (or one several readers claim: ``readers``), chosen by its
+    first bytes; ``default`` when none recognises them."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    for reader in READERS.values():
+    for reader in readers if readers is not None else READERS.values():
         if reader.sniff is not None and reader.sniff(head):
             return reader
+    if default is not None:
+        return default
     raise FormatError(
         f"cannot tell what {path} is; expected one of these extensions: {', '.join(READ_FORMATS)}"
     )
@@ -399,9 +421,11 @@ def find_reader(path: str | os.PathLike[str]) -> Reader:
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    for reader in READERS.values():
-        if suffix in reader.extensions:
-            return reader
+    claimed = [r for r in READERS.values() if suffix in r.extensions]
+    if len(claimed) > 1:  # one extension, several formats (.jsonl): the content decides, else the last listed
+        return _sniff(p, claimed, default=claimed[-1])
+    if claimed:
+        return claimed[0]
     if any(suffix in w.extensions for w in WRITERS.values()):
         raise FormatError(
             f"{p}: {suffix} files can be written but not read back; read the file in another format instead "

@@ -18,7 +18,6 @@ Files are capped in size (:data:`MAX_FILE_BYTES`) and lines in length (:data:`MA
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,7 +30,7 @@ from ..errors import FormatError, KeyframeFaceError, ModelOutputError, ScriptErr
 from ..prompt import POLICIES, PromptContent, parse_user_message, parse_values, requests_jsonl
 from ..script import MAX_DESCRIPTION_CHARS, MAX_KEYFRAMES, MAX_TEXT_CHARS, Keyframe, Keyframes, Script
 from .atomic import atomic_write_text
-from .files import checked_size
+from .jsonl_lines import iter_json_lines
 
 __all__ = [
     "MAX_FILE_BYTES",
@@ -50,36 +49,9 @@ MAX_LINE_BYTES: Final[int] = 8 * 1024 * 1024
 
 def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """``(line number, object)`` for every non-blank line, at most MAX_KEYFRAMES of them."""
-    checked_size(path, MAX_FILE_BYTES, what="a release .jsonl file")
-    count = 0
-    try:
-        with path.open("rb") as handle:
-            for lineno, raw in enumerate(handle, start=1):
-                where = f"{path}:{lineno}"
-                if len(raw) > MAX_LINE_BYTES:
-                    raise FormatError(f"{where}: the line is {len(raw)} bytes long; the limit is {MAX_LINE_BYTES}")
-                try:
-                    text = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
-                except UnicodeDecodeError:
-                    raise FormatError(f"{where}: not UTF-8 text") from None
-                if not text.strip():
-                    continue
-                try:
-                    obj = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    raise FormatError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno}); expected one "
-                                      "JSON object per line") from None
-                except (ValueError, RecursionError):  # a number with too many digits, or absurd nesting
-                    raise FormatError(f"{where}: not a readable JSON line (a huge number or deep nesting)") from None
-                if not isinstance(obj, dict):
-                    raise FormatError(f"{where}: expected a JSON object, got {type(obj).__name__}")
-                count += 1
-                if count > MAX_KEYFRAMES:
-                    raise FormatError(f"{where}: more than {MAX_KEYFRAMES} requests; one file holds one script "
-                                      f"of at most {MAX_KEYFRAMES} keyframes")
-                yield lineno, obj
-    except OSError as exc:
-        raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return iter_json_lines(path, max_file_bytes=MAX_FILE_BYTES, max_line_bytes=MAX_LINE_BYTES,
+                           max_objects=MAX_KEYFRAMES, what="a release .jsonl file",
+                           too_many=f"one file holds the requests of one script of at most {MAX_KEYFRAMES} keyframes")
 
 
 def _user_text(obj: dict[str, Any], where: str) -> str | None:
