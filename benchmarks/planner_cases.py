@@ -4,7 +4,8 @@ Each case's text is planned (:func:`keyframeface.plan.plan`), generated with the
 evaluated on the peak keyframe (per channel, the value of largest magnitude over the planned keyframes). Each case
 has one more check, its warning: ``"warn": true`` passes when generation reported a keyframe with no facial action
 (``meta["language"]["blank"]``), ``"warn": false`` when it reported none. Usage:
-``python benchmarks/planner_cases.py [--backend bundled]``.
+``python benchmarks/planner_cases.py [--backend bundled] [--cases holdout]`` (``holdout``: the held-out
+sentences in ``holdout_planner_cases.json``, never used to develop the planner).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from keyframeface.evaluate.semantic_checks import evaluate_check
 from keyframeface.generate import generate
 from keyframeface.plan import plan
 
-CASES = Path(__file__).resolve().parents[1] / "src" / "keyframeface" / "evaluate" / "data" / "planner_cases.json"
+DATA = Path(__file__).resolve().parents[1] / "src" / "keyframeface" / "evaluate" / "data"
+CASES = DATA / "planner_cases.json"
+#: Named planner case sets: the development set and the held-out one.
+NAMED = {"dev": CASES, "holdout": DATA / "holdout_planner_cases.json"}
 
 
-def score(backend: str, *, verbose: bool = False) -> tuple[int, int]:
+def score(backend: str, *, verbose: bool = False, cases_path: Path = CASES) -> tuple[int, int]:
     """(checks passed, checks total) over the planner cases; each case's warning expectation is one check."""
-    cases = json.loads(CASES.read_text(encoding="utf-8"))["cases"]
+    cases = json.loads(cases_path.read_text(encoding="utf-8"))["cases"]
     passed = total = 0
     for case in cases:
         script = plan(case["text"])
@@ -45,7 +49,8 @@ def score(backend: str, *, verbose: bool = False) -> tuple[int, int]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", default="bundled")
+    parser.add_argument("--cases", default="dev", choices=sorted(NAMED))
     parser.add_argument("--failures", action="store_true")
     args = parser.parse_args()
-    p, t = score(args.backend, verbose=args.failures)
-    print(f"planner {args.backend}: {p} / {t} checks ({p / t:.1%})")
+    p, t = score(args.backend, verbose=args.failures, cases_path=NAMED[args.cases])
+    print(f"planner {args.cases} {args.backend}: {p} / {t} checks ({p / t:.1%})")

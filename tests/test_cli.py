@@ -52,7 +52,8 @@ def test_animate_writes_all_files(tmp_path: Path) -> None:
     r = run_cli("animate", str(EXAMPLES / "bad_news.json"), "-o", "out", "--fps", "30")
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in (tmp_path / "out").iterdir())
-    assert names == ["bad_news.csv", "bad_news.glb", "bad_news.json", "bad_news.keyframes.json"]
+    assert names == ["bad_news.csv", "bad_news.glb", "bad_news.json", "bad_news.keyframes.json",
+                     "bad_news.manifest.json"]
     with (tmp_path / "out" / "bad_news.csv").open() as fh:
         rows = list(csv.reader(fh))
     assert rows[0][:2] == ["Timecode", "BlendShapeCount"] and len(rows[0]) == 63

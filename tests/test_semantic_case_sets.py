@@ -25,7 +25,8 @@ def ids(cases: list[semantic_checks.SemanticCase]) -> list[str]:
 
 
 def test_named_sets_exist_and_load() -> None:
-    assert set(NAMED_CASES) == {"dev", "eval", "paraphrase", "relative", "scene", "casual", "technical", "scope", "multilingual"}
+    assert set(NAMED_CASES) == {"dev", "eval", "paraphrase", "relative", "scene", "casual", "technical", "scope", "multilingual",
+                                "holdout_language", "holdout2_language"}
     assert NAMED_CASES["dev"] == DEFAULT_CASES_PATH
     for name, path in NAMED_CASES.items():
         assert path.is_file(), name

@@ -79,6 +79,8 @@ def generate(
     policy: str = _D.policy,
     representation: str | None = _D.representation,
     sync_eyes: bool = _D.sync_eyes,
+    assist: str | Backend | None = _D.assist,
+    assist_options: Mapping[str, Any] | None = _D.assist_options,
     explain: bool = False,
     backend_options: Mapping[str, Any] | None = None,
     indices: Sequence[int] | None = None,
@@ -150,6 +152,7 @@ def generate(
     coverage_by_kf: dict[int, dict[str, Any]] = {}
     failed: dict[int, Exception] = {}
     done = 0
+    meta_assist: dict[str, Any] | None = None
 
     def finished() -> None:
         nonlocal done
@@ -209,31 +212,52 @@ def generate(
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="keyframeface-gen") as pool:
                 list(pool.map(run_one, selected))
     else:
-        for i in selected:
-            # The keyframe before: just generated, else the caller's current values (None when unknown).
-            previous = results.get(i - 1, known[i - 1] if i > 0 else None)
-            if cancel is not None and cancel.is_set():
-                failed[i] = GenerationError("cancelled before it started")
-                finished()
-                continue
-            try:
-                result = _with_retries(
-                    functools.partial(engine.generate_values, script, i, previous=previous, options=options),
-                    retries=settings.retries,
-                    backoff_s=settings.backoff_s,
-                    cancel=cancel,
-                )
-                results[i] = _finish_values(result.values, settings)
-                if getattr(result, "coverage", None) is not None:
-                    coverage_by_kf[i] = dict(result.coverage)
-                if explain and result.explanation is not None:
-                    explanations[i] = list(result.explanation)
-            except KeyframeFaceError as exc:
-                failed[i] = exc
-            except Exception as exc:  # a third-party backend's own error must not drop the other keyframes
-                logger.debug("keyframe %d failed", i + 1, exc_info=True)
-                failed[i] = BackendError(f"{type(exc).__name__}: {exc}")
-            finished()
+        assisted: Any = None  # keyframeface.assist.AssistResult once the assistant has run
+
+        def direct_pass(scr: Script) -> None:
+            for i in selected:
+                # The keyframe before: just generated, else the caller's current values (None when unknown).
+                previous = results.get(i - 1, known[i - 1] if i > 0 else None)
+                if cancel is not None and cancel.is_set():
+                    failed[i] = GenerationError("cancelled before it started")
+                    if assisted is None:
+                        finished()
+                    continue
+                try:
+                    result = _with_retries(
+                        functools.partial(engine.generate_values, scr, i, previous=previous, options=options),
+                        retries=settings.retries,
+                        backoff_s=settings.backoff_s,
+                        cancel=cancel,
+                    )
+                    results[i] = _finish_values(result.values, settings)
+                    if getattr(result, "coverage", None) is not None:
+                        coverage_by_kf[i] = dict(result.coverage)
+                    if explain and result.explanation is not None:
+                        explanations[i] = list(result.explanation)
+                except KeyframeFaceError as exc:
+                    failed[i] = exc
+                except Exception as exc:  # a third-party backend's own error must not drop the other keyframes
+                    logger.debug("keyframe %d failed", i + 1, exc_info=True)
+                    failed[i] = BackendError(f"{type(exc).__name__}: {exc}")
+                if assisted is None:  # the second, assisted pass is not reported again
+                    finished()
+
+        direct_pass(script)
+        if assist is not None:  # LLM-assisted reading (keyframeface.assist): rewrite what was not read, compose again
+            from .assist import get_assistant, rewrite_script
+
+            assisted = rewrite_script(script, coverage_by_kf, get_assistant(assist, assist_options), indices=selected,
+                                      seed=seed, timeout_s=timeout_s, cancel=cancel)
+            if assisted.changed:
+                results.clear()
+                failed.clear()
+                direct_pass(assisted.script)
+                for i in assisted.changed:
+                    coverage_by_kf.setdefault(i, {})["rewritten"] = True
+                    if explain and i in explanations:
+                        explanations[i] = [assisted.rewrites[i].record(), *explanations[i]]
+            meta_assist = assisted.meta()
 
     keyframes = tuple(
         kf.with_values(results[i]) if i in results else (kf.with_values(v) if (v := known[i]) is not None else kf)
@@ -250,6 +274,10 @@ def generate(
         "created": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "eye_convention": "capture (pitch positive = looking down)" if sync_eyes else "as generated",
     }
+    if engine.capabilities.chat and assist is not None:
+        logger.warning("assist is for direct backends (rules, bundled); the %s backend reads text itself", engine.name)
+    if meta_assist is not None:
+        meta["assist"] = meta_assist
     if warnings_by_kf:
         meta["warnings"] = {str(i): w for i, w in sorted(warnings_by_kf.items())}
     if coverage_by_kf:

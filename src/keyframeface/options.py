@@ -193,6 +193,12 @@ class GenerateOptions:
         help="what the LLM writes: the release's full 61-key JSON, compact active channels, or a short "
         "description then values (default: the LoRA adapter's training representation, else json)")
     sync_eyes: bool = option(True, cli=False, help="recompute eye rotations from the eyeLook channels")
+    # LLM-assisted reading (keyframeface.assist); not on the web: it names a server the web page should not choose.
+    assist: str | None = option(None, web=False, max_length=64,
+                                help="a chat backend (openai, llama) that rewrites the descriptions the composer "
+                                "cannot read into its vocabulary (default: off; see docs/assist.md)")
+    assist_options: Mapping[str, Any] | None = option(None, cli=False, web=False,
+                                                      help="the assist backend's options (base_url, model ...)")
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`keyframeface.generate`."""

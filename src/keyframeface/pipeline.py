@@ -42,7 +42,8 @@ class RunResult:
     """What :func:`run` made.
 
     ``keyframes``: the generated keyframes (with the times ``animate`` chose when it ran). ``animation``: the dense
-    animation, ``None`` when ``stop_after="generate"``. ``written``: every file written, keyframes JSON first.
+    animation, ``None`` when ``stop_after="generate"``. ``written``: every file written, keyframes JSON first
+    (the run's manifest beside them, ``<name>.manifest.json``, is not listed).
     ``warnings``: what generation warned about per keyframe (``"keyframe 2: ..."``, from ``meta["warnings"]``).
     """
 
@@ -116,6 +117,7 @@ def run(
     name: str | None = None,
     formats: Iterable[str] = DEFAULT_FORMATS,
     preview: str | None = None,
+    format_options: Mapping[str, Mapping[str, Any]] | None = None,
     stop_after: Stage = "animate",
     progress: ProgressCallback | None = None,
     cancel: threading.Event | None = None,
@@ -134,8 +136,11 @@ def run(
 
     ``output``: the folder to write to (created if needed; ``None`` writes nothing): ``<name>.keyframes.json``,
     then ``<name>.<format>`` for each of ``formats`` (among :data:`ALL_FORMATS`), then with ``preview`` (``"gif"``
-    or ``"mp4"``, needs the ``[render]`` extra) a contact sheet, a curve plot and the video. ``name``: the file
-    stem (default: the script file's stem, else ``"animation"``). ``progress(stage, done, total)`` reports
+    or ``"mp4"``, needs the ``[render]`` extra) a contact sheet, a curve plot and the video, and last
+    ``<name>.manifest.json`` (run id, each file's sha256): the files are staged in a hidden folder and moved in
+    together (:mod:`keyframeface.io.staging`), debris of killed runs removed first. ``name``: the file
+    stem (default: the script file's stem, else ``"animation"``). ``format_options``: writer options per format
+    name (``{"glb": {"mesh": "ict"}, "csv": {"tracking_loss": "drop"}}``). ``progress(stage, done, total)`` reports
     generation (keyframes) and previews (frames); ``cancel`` stops scheduling generation requests.
 
     Returns a :class:`RunResult`. Raises :class:`ScriptError` for bad input or options, and
@@ -169,15 +174,27 @@ def run(
 
     anim = animate(keys, **anim_kwargs)
     timed = anim.keyframes if anim.keyframes is not None else keys
-    written: list[Path] = []
+    written: tuple[Path, ...] = ()
     if outdir is not None:
-        from .io.registry import export
+        written = _write_outputs(anim, timed, outdir, name, fmts, preview, format_options, progress)
+    return RunResult(keyframes=timed, animation=anim, written=written, warnings=_warnings(keys))
 
-        path = keyframes_path(outdir, name)
-        save_json(timed, path)
-        written.append(path)
+
+def _write_outputs(anim: Animation, timed: Keyframes, outdir: Path, name: str, fmts: list[str], preview: str | None,
+                   format_options: Mapping[str, Mapping[str, Any]] | None,
+                   progress: ProgressCallback | None) -> tuple[Path, ...]:
+    """Write the run's files into a staging folder inside ``outdir`` and move them in with a manifest
+    (:class:`~keyframeface.io.staging.StagedOutput`): the folder never mixes files of two runs unnoticed, and a
+    killed run's debris is removed by the next."""
+    from .io.registry import export
+    from .io.staging import StagedOutput
+
+    with StagedOutput(outdir, name) as stage:
+        staged = [stage.path(keyframes_path(".", name).name)]
+        save_json(timed, staged[0])
         for fmt in fmts:
-            written.append(export(anim, outdir / f"{name}.{fmt}", format=fmt))
+            staged.append(export(anim, stage.path(f"{name}.{fmt}"), format=fmt,
+                                 **dict((format_options or {}).get(fmt, {}))))
         if preview:
             from .render import write_previews
 
@@ -185,8 +202,8 @@ def run(
                 if progress is not None:
                     progress("preview", done, total)
 
-            written.extend(write_previews(anim, outdir, name, video=preview, progress=frames_done))
-    return RunResult(keyframes=timed, animation=anim, written=tuple(written), warnings=_warnings(keys))
+            staged.extend(write_previews(anim, stage.staging, name, video=preview, progress=frames_done))
+        return stage.commit(staged)
 
 
 def _generate(

@@ -114,7 +114,7 @@ class BundledBackend(Backend):
         # the grounding reads what the rule reading left (scene text removed, idioms and casual words rewritten);
         # the explicit channel values and relative notes leave nothing to ground
         text = reading.text if not (reading.relative or reading.channels) or reading.text.strip(" .,;!?") else ""
-        groundings = grounder.ground_description(text) if _has_english_words(text) else []
+        groundings = grounder.ground_description(text, gate=_has_english_words)
         before = None
         if index >= 2 and reading.needs_history:  # "undo": the keyframe two back
             before = None

@@ -400,6 +400,15 @@ class OpenAIBackend(Backend):
             return None
 
     # -------------------------------------------------------------------------------------------- requests
+    def request_body(self, messages: Sequence[Message], *, options: GenerationOptions) -> dict[str, Any]:
+        """The JSON body of the first ``POST /chat/completions`` this backend sends for ``messages``, built without
+        contacting the server (batch request files use it): the engine's fields (the forced ``engine``; ``generic``
+        while ``auto`` has detected nothing), the first structured-output kind of its chain, and the model
+        (``adapter``, else ``model``; absent when neither is known)."""
+        shape = self._engine_spec()
+        kind = self._first_kind(options.representation, shape)
+        return self._request_body(messages, options=options, kind=kind, model=self._resolved_model, engine=shape)
+
     def _first_kind(self, representation: str, engine: Engine | None = None) -> str:
         if self.structured != "auto":
             return self.structured
@@ -443,6 +452,9 @@ class OpenAIBackend(Backend):
             from ..prompt.grammar import gbnf
 
             grammar = gbnf(spec, _target_key(messages) if spec.values == "object" else None)
+        elif spec is None:  # not a keyframe answer: the caller's own constraint, if any (keyframeface.assist)
+            schema = options.extra.get("json_schema") if kind in ("json_schema", "json_object") else None
+            grammar = options.extra.get("grammar") if kind == "grammar" else None
         if kind == "json_object" and spec is not None and not spec.is_object:
             fields: dict[str, Any] | None = {}  # a pairs answer is not JSON: nothing to ask for
         else:

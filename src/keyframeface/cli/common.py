@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Iterator
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
-from ..errors import ScriptError
+from ..errors import FormatError, ScriptError
 from ..io.atomic import atomic_write_text
 from ..options import AnimateOptions, GenerateOptions, add_cli_arguments, from_namespace
 from ..script import Script, load_script
@@ -20,12 +21,16 @@ __all__ = [
     "add_animate_args",
     "add_backend_args",
     "add_script_args",
+    "add_writer_args",
     "animate_options",
     "backend_options",
     "generate_options",
+    "input_path",
     "progress_bar",
     "read_script_arg",
+    "write_bytes_output",
     "write_text_output",
+    "writer_options",
 ]
 
 
@@ -45,18 +50,23 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
                    help="extra backend option (repeatable), e.g. --option n_ctx=4096")
     # Declared once in keyframeface.options (defaults, choices, help); this order is the help's.
     add_cli_arguments(p, GenerateOptions, GENERATE_FLAGS)
+    p.add_argument("--assist-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="an option of the --assist backend (repeatable), e.g. --assist-option "
+                   "base_url=http://127.0.0.1:8080/v1")
     p.add_argument("--strict", action="store_true",
                    help="fail (exit non-zero) when a keyframe's description gives no facial action, instead of "
                    "warning and keeping only the emotion baseline")
 
 
 #: The generate options every backend-using command takes as flags, in --help order.
-GENERATE_FLAGS: Final[tuple[str, ...]] = ("representation", "temperature", "timeout_s", "seed", "policy", "concurrency")
+GENERATE_FLAGS: Final[tuple[str, ...]] = ("representation", "temperature", "timeout_s", "seed", "policy", "concurrency",
+                                          "assist")
 
 
 def generate_options(args: argparse.Namespace) -> GenerateOptions:
     """The :class:`~keyframeface.options.GenerateOptions` given by the flags of :func:`add_backend_args`."""
-    return from_namespace(GenerateOptions, args)
+    assist_options = _key_values(getattr(args, "assist_option", []) or [], "--assist-option")
+    return from_namespace(GenerateOptions, args, assist_options=assist_options or None)
 
 def add_animate_args(p: argparse.ArgumentParser) -> None:
     """The flags of every :class:`~keyframeface.options.AnimateOptions` field declared for the CLI (``--fps``,
@@ -80,11 +90,18 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         value = getattr(args, name, None)
         if value is not None:
             options[name] = value
-    for item in getattr(args, "option", []) or []:
+    options.update(_key_values(getattr(args, "option", []) or [], "--option"))
+    return options
+
+
+def _key_values(items: list[str], flag: str) -> dict[str, Any]:
+    """``KEY=VALUE`` items as a dict, values parsed as JSON when they are valid JSON, else kept as strings."""
+    options: dict[str, Any] = {}
+    for item in items:
         key, sep, raw = item.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or not key.isidentifier():
-            raise ScriptError(f"--option expects KEY=VALUE, got {item[:60]!r}")
+            raise ScriptError(f"{flag} expects KEY=VALUE, got {item[:60]!r}")
         try:
             options[key] = json.loads(raw)
         except json.JSONDecodeError:
@@ -100,16 +117,11 @@ def read_script_arg(args: argparse.Namespace) -> Script:
         return Script.from_text(args.text)
     if not args.script:
         raise ScriptError("give a SCRIPT file (or - for stdin) or --text \"...\"")
-    if args.script == "-":
-        from ..script import MAX_FILE_BYTES
+    if args.script == "-":  # the same guards as a file (size, depth, numbers, YAML tags): keyframeface.io.input
+        from ..io.input import read_document_stream
+        from ..script import script_from_data
 
-        raw = sys.stdin.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise ScriptError(f"standard input is larger than {MAX_FILE_BYTES} bytes")
-        try:
-            return Script.from_dict(json.loads(raw))
-        except json.JSONDecodeError as exc:
-            raise ScriptError(f"standard input is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        return script_from_data(read_document_stream(sys.stdin.buffer, label="standard input"))
     return load_script(args.script)
 
 
@@ -137,3 +149,80 @@ def progress_bar(total: int, desc: str, *, quiet: bool) -> Iterator[Callable[[in
         yield update
     finally:
         bar.close()
+
+
+#: The most standard input a command reads (the Live Link CSV reader's own cap).
+MAX_STDIN_BYTES: Final[int] = 512 * 1024 * 1024
+
+
+@contextmanager
+def input_path(arg: str) -> Iterator[Path]:
+    """The path of a file argument; ``-`` spools standard input to a private temporary file without an extension,
+    so the readers tell its format by content (Live Link CSV, JSON, npz ...)."""
+    if arg != "-":
+        yield Path(arg)
+        return
+    data = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1)
+    if len(data) > MAX_STDIN_BYTES:
+        raise FormatError(f"standard input is larger than {MAX_STDIN_BYTES} bytes; give a file instead")
+    if not data.strip():
+        raise FormatError("standard input is empty; pipe a file in or give its path")
+    with tempfile.TemporaryDirectory(prefix="keyframeface-stdin-") as tmp:
+        path = Path(tmp) / "stdin"
+        path.write_bytes(data)
+        yield path
+
+
+def write_bytes_output(data: bytes, *, binary: bool, what: str) -> None:
+    """Write ``data`` to stdout; binary data only when stdout is not a terminal (it would garble the screen)."""
+    if binary and sys.stdout.isatty():
+        raise FormatError(f"not writing binary {what} to a terminal; redirect stdout (> file, | command) or give -o FILE")
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+#: Writer options the CLI sets, as (flag, keyword, choices, help); a format takes those its writer accepts.
+_WRITER_FLAGS: Final[tuple[tuple[str, str, tuple[str, ...], str], ...]] = (
+    ("--mesh", "mesh", ("procedural", "ict"),
+     "glTF head: procedural (small, built in) or ict (the realistic ICT-FaceKit head: keyframeface fetch-ict)"),
+    ("--target-names", "target_names", ("pascal", "camel"),
+     "glTF/USD blend-shape names: pascal (EyeBlinkLeft, Live Link / MetaHuman) or camel (eyeBlinkLeft, ARKit)"),
+    ("--tracking-loss", "tracking_loss", ("fill", "drop", "keep"),
+     "CSV rows of lost tracking: fill (values held, default), drop, or keep the app's 'timecode,0' rows "
+     "(Unreal's import stops at them)"),
+)
+
+
+def add_writer_args(p: argparse.ArgumentParser) -> None:
+    """``--mesh``, ``--target-names``, ``--tracking-loss``: options of the writers that take them (glTF, USD, CSV)."""
+    for flag, _key, choices, text in _WRITER_FLAGS:
+        p.add_argument(flag, default=None, choices=choices, help=text)
+
+
+def _takes(writer: Any, key: str) -> bool:
+    try:
+        return bool(writer.accepts(key))
+    except FormatError:  # its module or package is missing here
+        return False
+
+
+def writer_options(args: argparse.Namespace, formats: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Per format name, the writer options given by :func:`add_writer_args`' flags that its writer takes.
+
+    A flag given that no chosen format takes is an error naming the formats that would.
+    """
+    from ..io.registry import WRITERS, find_writer
+
+    names = [find_writer(None, format=f).name for f in formats]
+    out: dict[str, dict[str, Any]] = {name: {} for name in names}
+    for flag, key, _choices, _text in _WRITER_FLAGS:
+        value = getattr(args, key, None)
+        if value is None:
+            continue
+        takers = [n for n in names if _takes(WRITERS[n], key)]
+        if not takers:
+            able = [n for n, w in WRITERS.items() if _takes(w, key)]
+            raise ScriptError(f"{flag} applies to {', '.join(able)} output; the output here is {', '.join(names)}")
+        for name in takers:
+            out[name][key] = value
+    return out

@@ -65,6 +65,9 @@ NAMED_CASES: Mapping[str, Path] = {
     **{kind: DEFAULT_CASES_PATH.with_name(f"{kind}_cases.json")
        for kind in ("relative", "scene", "casual", "technical", "scope")},
     "multilingual": DEFAULT_CASES_PATH.with_name("multilingual_cases.json"),
+    # fresh probes of every kind above, kept out of development to measure how the reading generalises
+    "holdout_language": DEFAULT_CASES_PATH.with_name("holdout_language_cases.json"),
+    "holdout2_language": DEFAULT_CASES_PATH.with_name("holdout2_language_cases.json"),
 }
 MAX_EXPRESSION_CHARS = 400
 MAX_DEPTH = 32

@@ -116,10 +116,14 @@ def _damerau(a: str, b: str, limit: int) -> int:
 def correct_word(word: str) -> str:
     """``word`` (lowercase) or its unique vocabulary correction (see the module docstring)."""
     vocab = _vocabulary()
-    if word in vocab or not word.isalpha() or len(word) < 5:
+    if word in vocab or not word.isalpha() or len(word) < 3:
         return word
     if word.endswith("in") and word + "g" in vocab:  # dropped g: "smilin"
         return word + "g"
+    if len(word) < 5:  # short words: only a dropped letter ("eys", "hed"), and only when one word fits
+        found = {v for v in vocab if len(v) == len(word) + 1 and v[0] == word[0]
+                 and any(v[:i] + v[i + 1:] == word for i in range(1, len(v)))}
+        return found.pop() if len(found) == 1 else word
     limit = 1 if len(word) <= 7 else 2
     best: list[str] = []
     best_d = limit + 1
@@ -144,7 +148,7 @@ def normalize_casual(text: str) -> str:
     out = _EMOJI_RE.sub(emoji, text)
     # "😱😱😱" became three phrases: say it once, intensely
     out = re.sub(r"(\b[a-z][^,]*), (?:\s*\1,\s*)+", r"very intensely \1, ", out)
-    out = _EMOTICON_RE.sub(lambda m: f" {EMOTICONS[m.group(1)]}, ", out)
+    out = _EMOTICON_RE.sub(lambda m: _unless_named(EMOTICONS[m.group(1)], text), out)
 
     def word(m: re.Match[str]) -> str:
         w = m.group(0)
@@ -160,6 +164,14 @@ def normalize_casual(text: str) -> str:
         return ("very " if emphasised else "") + fixed
 
     return _WORD_RE.sub(word, out)
+
+
+def _unless_named(phrase: str, text: str) -> str:
+    """The emoticon's ``phrase``, or nothing when ``text`` already names its expression ("lil smile :)": the
+    emoticon illustrates the smile the words scaled, it is not a second, default-sized one)."""
+    head = re.findall(r"[a-z]+", phrase)[-1]
+    named = any(w.startswith(head[:4]) for w in re.findall(r"[a-z]+", text.lower()))
+    return " , " if named else f" {phrase}, "
 
 
 def _all_caps(text: str) -> bool:

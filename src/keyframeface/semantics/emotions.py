@@ -70,6 +70,24 @@ AU_CHANNELS: Mapping[int, Mapping[str, float]] = MappingProxyType({
     27: _expand({"JawOpen": 0.8}),
     28: _expand({"MouthRollLower": 0.6, "MouthRollUpper": 0.5}),
     43: _expand({"EyeBlink*": 0.9}),
+    # The rest of the FACS 2002 codes that an ARKit channel can show (Ekman, Friesen & Hager 2002, ch. 2-9): the
+    # channel each names, at this project's calibration of the nearest shape. Codes with no ARKit shape (AU8,
+    # AU11, AU21, AU31, AU35, AU37-AU39) are left out.
+    13: _expand({"MouthSmile*": 0.35, "CheekPuff": 0.25}),  # sharp lip puller (cheek puffer)
+    19: _expand({"TongueOut": 0.7}),  # tongue show
+    29: _expand({"JawForward": 0.6}),  # jaw thrust
+    32: _expand({"MouthRollLower": 0.5}),  # lip bite: the lower lip drawn in
+    33: _expand({"CheekPuff": 0.8}),  # cheek blow
+    34: _expand({"CheekPuff": 0.6}),  # cheek puff
+    41: _expand({"EyeBlink*": 0.3}),  # lid droop
+    42: _expand({"EyeBlink*": 0.6}),  # slit: eyes almost closed
+    44: _expand({"EyeSquint*": 0.6}),  # squint (lower lids)
+    45: _expand({"EyeBlink*": 1.0}),  # blink: both lids closed for an instant (the apex is shown)
+    46: _expand({"EyeBlink*": 1.0}),  # wink: one eye (see technical.UNILATERAL_AUS for the side)
+    51: _expand({"HeadYaw": -0.3}),  # head turn to the subject's left
+    52: _expand({"HeadYaw": 0.3}),  # head turn to the subject's right
+    61: _expand({"EyeLookOutLeft": 0.6, "EyeLookInRight": 0.6}),  # eyes turn to the subject's left
+    62: _expand({"EyeLookInLeft": 0.6, "EyeLookOutRight": 0.6}),  # eyes turn to the subject's right
     # FACS.md marks these [unverified]; head values stay small as in real captures (|x| < 0.2).
     53: _expand({"HeadPitch": -0.3}),  # head up (pitch positive = down)
     54: _expand({"HeadPitch": 0.3}),  # head down

@@ -15,7 +15,8 @@ C marked   0.55   moderate(ly), noticeable, visible
 (default)  0.60   no intensity word: each action's ``default_level`` (0.6 for most)
 C-D        0.70   clear(ly), distinct(ly), firm(ly), quite, pronounced
 D severe   0.82   strong(ly), very, deep(ly), hard, big, broad(ly), wide(ly), tight(ly), high
-E maximum  0.95   extreme(ly), fully, completely, huge, as wide as possible, all the way
+E maximum  0.95   extreme(ly), fully, completely, huge
+E (limit)  1.00   all the way, to the max, max out, as wide as possible: the end of the range itself
 =========  =====  =====================================================================
 
 An action's channel value is ``full x level`` for its primary channels and ``full x level**2`` for secondary ones
@@ -53,6 +54,8 @@ ALMOST_STATE = 0.8
 ALMOST_DEGREE = 0.2
 
 TRACE, FAINT, SLIGHT, SOMEWHAT, MODERATE, CLEAR, STRONG, MAXIMUM = 0.12, 0.22, 0.33, 0.45, 0.55, 0.7, 0.82, 0.95
+#: "all the way", "to the max", "max out": the end of the action's range (its calibrated full value).
+FULL = 1.0
 
 #: (pattern, level) in the tagger's pattern language. Longer phrases win over their parts ("very slightly").
 INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
@@ -77,8 +80,11 @@ INTENSITY_WORDS: tuple[tuple[str, float], ...] = (
     ("(severe|severely|very much|really wide|radiant|radiantly)", STRONG),
     ("(extremely|fully|completely|totally|entirely|utterly|absolutely|huge|hugely|enormous|enormously)", MAXIMUM),
     ("(massive|massively|maximal|maximally|maximum|extreme|incredibly|exaggerated|exaggeratedly)", MAXIMUM),
-    ("(tremendously|immensely|all the way|to the max|as far as possible|as much as possible|ear to ear)", MAXIMUM),
-    ("as (wide|widely|high|hard|much|far|big|tight|tightly|broadly|strongly|open) as (possible|she can|he can|they can|it can|it will|it goes|they go|they will|humanly possible|ever|can be)", MAXIMUM),
+    ("(tremendously|immensely|ear to ear)", MAXIMUM),
+    # phrases that name the end of the range itself, not a strong degree: the action's full value
+    ("(all the way|to the max|to the maximum|to the limit|max out|max it out|maxed out|maxed|maxes out|maxing out|"
+     "as far as possible|as much as possible|as far as it goes|as far as they go|at full tilt|flat out)", FULL),
+    ("as (wide|widely|high|hard|much|far|big|tight|tightly|broadly|strongly|open) as (possible|she can|he can|they can|it can|it will|it goes|they go|they will|humanly possible|ever|can be)", FULL),
     ("(from ear to ear|very very|extremely wide|very wide|very big|very strongly|so wide|so much)", MAXIMUM),
     ("(not very|not too|not fully|not completely|not much)", SOMEWHAT),
 )

@@ -16,6 +16,7 @@ Conventions (see :mod:`keyframeface.rig`):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 
 from .. import rig
@@ -23,15 +24,8 @@ from .mentions import Side
 from .tagger import Entry
 
 __all__ = [
-    "DEFAULT_ONE_SIDE",
-    "SIDED_PAIRS",
-    "apply_side",
-    "direction_entries",
-    "direction_labels",
-    "direction_vector",
-    "resolve_side",
-    "side_entries",
-    "side_of_words",
+    "DEFAULT_ONE_SIDE", "SIDED_PAIRS", "apply_side", "direction_entries", "direction_labels", "direction_vector",
+    "resolve_apposition", "resolve_side", "side_entries", "side_of_words",
 ]
 
 #: The side used when a description asks for one side without saying which.
@@ -187,3 +181,18 @@ def apply_side(values: Mapping[str, float], side: Side, *, spill: float) -> dict
         out[keep] = value
         out[other] = value * spill
     return out
+
+
+# "one eyebrow raised, the right one" / "raises one brow - the left": the side named in apposition at the end of
+# the clause is the side of the "one" part before it (the appositive renames that noun phrase)
+_APPOSITION = re.compile(
+    r"\b(?:one|an?)\s+(?P<part>(?:eye|eyebrow|brow|cheek|nostril|corner|eyelid|lid)\b"
+    r"(?:\s+of\s+(?:his|her|their|the|my|your)\s+mouth)?)(?P<mid>[^.;!?,\u2014\u2013]*?)"
+    r"\s*(?:,|\u2014|\u2013|\s-+)\s*the\s+(?P<side>left|right)(?:\s+one)?\s*(?=[.;!?,]|\s+(?:and|while|as|but)\b|$)",
+    re.IGNORECASE)
+
+
+def resolve_apposition(text: str) -> str:
+    """``text`` with a side given in apposition moved onto its part ("one eyebrow raised, the right one" ->
+    "the right eyebrow raised"); other text is returned unchanged."""
+    return _APPOSITION.sub(lambda m: f"the {m.group('side')} {m.group('part')}{m.group('mid')}", text)

@@ -2,7 +2,8 @@
 notes are resolved before the rule parser tags it, and what was understood is measured.
 
 :func:`read_description` (cached per text) runs, in order: :mod:`.technical` (on the raw text, so channel names
-keep their spelling), :mod:`.casual`, :mod:`.relative`, :mod:`.scene`. Its :class:`Reading` holds the text the
+keep their spelling), the idioms of :mod:`.scene` (before spelling correction), :mod:`.casual`, :mod:`.relative`,
+:mod:`.scene`. Its :class:`Reading` holds the text the
 parser reads, explicit channel values, a limit, relative notes and explanation records. :func:`coverage` says
 whether a composed keyframe has any facial action and which words were not understood.
 """
@@ -16,9 +17,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from .casual import normalize_casual
+from .laterality import resolve_apposition
 from .mentions import Mention
 from .relative import RelativeOp, find_relative
-from .scene import read_scene
+from .scene import read_idioms, read_scene
 from .technical import read_technical
 
 __all__ = ["Reading", "coverage", "read_description", "refine_brows"]
@@ -59,13 +61,17 @@ def read_description(text: str) -> Reading:
         # Other languages are read by their own lexicons (semantics/languages); English spelling correction,
         # notes and scene rules would only damage them ("Guarda a destra" is not a misspelt "guard").
         return Reading(text, tech.text, tuple(tech.channels.items()), tech.limit, (), (), tuple(records))
-    casual = normalize_casual(tech.text)
-    if " ".join(casual.lower().split()) != " ".join(tech.text.lower().split()):
-        records.append({"phrase": tech.text.strip(), "rule": f"casual writing read as {casual.strip()!r}",
+    # idioms before spelling correction: their own words ("dozes off") are not misspelt face words
+    idiomatic, early = read_idioms(tech.text)
+    casual = normalize_casual(idiomatic)
+    if " ".join(casual.lower().split()) != " ".join(idiomatic.lower().split()):
+        records.append({"phrase": idiomatic.strip(), "rule": f"casual writing read as {casual.strip()!r}",
                         "channels": {}})
-    ops, rest = find_relative(casual)  # notes first: "push it further" is a note, not a push on an object
+    # a side in apposition first ("one eyebrow, the right one" is not the note "the right one"), then the notes:
+    # "push it further" is a note, not a push on an object
+    ops, rest = find_relative(resolve_apposition(casual))
     scene = read_scene(rest)
-    for phrase, meaning in scene.idioms:
+    for phrase, meaning in [*early, *scene.idioms]:
         records.append({"phrase": phrase, "rule": f"idiom read as {meaning!r}" if meaning else "simile dropped",
                         "channels": {}})
     for phrase in scene.scene:
@@ -81,9 +87,11 @@ _UP = re.compile(r"\b(?:up|upward|upwards|rise|rises|rising|raised|lift|lifts|li
 
 
 def refine_brows(mentions: Sequence[Mention]) -> tuple[Mention, ...]:
-    """Knitted or lowered brows that also go up, or that come with worry, sadness or fear in the same
-    description, are the worried brows (AU1+4: inner corners up and together), not anger's (AU4)."""
-    worried = any(m.kind == "emotion" and m.name in _WORRY for m in mentions)
+    """Knitted or lowered brows that also go up, that come with raised inner brows (AU1 with AU4 is AU1+4), or
+    that come with worry, sadness or fear in the same description, are the worried brows (AU1+4: inner corners up
+    and together), not anger's (AU4)."""
+    worried = any((m.kind == "emotion" and m.name in _WORRY) or (
+        m.kind == "action" and m.name == "brow_inner_raise" and m.mode.value in ("set", "keep")) for m in mentions)
     out = []
     for m in mentions:
         if m.kind == "action" and m.name in ("brow_knit", "brow_lower") and m.mode.value in ("set", "keep") and (

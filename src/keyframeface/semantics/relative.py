@@ -1,5 +1,5 @@
-"""Animator notes relative to the keyframe before: hold, same, again, bigger, smaller, the other side, back to
-neutral, relax, undo.
+"""Animator notes relative to the keyframe before: hold, same, again, bigger, smaller, the other side, one side
+("now the left"), back to neutral, relax, undo, and "add ..." (hold, then compose the rest on top).
 
 :func:`find_relative` looks for clauses that are nothing but such a note ("Hold.", "Again, but bigger.", "Now the
 other eye.", "Tone it down a bit", "Back to neutral", "Undo that") and returns the operations with the rest of the
@@ -19,24 +19,39 @@ from .. import rig
 
 __all__ = ["OPS", "RelativeOp", "apply_relative", "find_relative"]
 
+#: Comparatives that stand alone as a note ("Same thing, only wider."): the previous expression, more or less of it.
+_COMPARATIVE_UP = (r"(?:(?:much|a bit|a little|slightly|even|way) )?(?:wider|broader|bigger|larger|higher|deeper|"
+                   r"stronger|harder|tighter|louder|longer|sharper|heavier|more so)")
+_COMPARATIVE_DOWN = r"(?:(?:much|a bit|a little|slightly|even|way) )?(?:narrower|smaller|softer|weaker|lighter|gentler|less so)"
+_SIDE_WORDS = r"(?: (?:one|side|half|eye|brow|eyebrow|corner|cheek|lid|nostril))?"
+_SIDE = (r"(?:only )?(?:the |on the ){side}" + _SIDE_WORDS + r"(?: (?:only|alone|instead|this time))?|"
+         r"{side}" + _SIDE_WORDS.replace(")?", ")") + r"(?: (?:only|alone|instead|this time))?")
 #: Operation -> clause patterns (after fillers are dropped). "bigger" grows like "the smile widens" does in the
 #: composer (x1.35 + 0.12); "smaller" keeps 60% of the offset from the baseline ("half" 50%, "a little less" 75%).
 OPS: dict[str, tuple[str, ...]] = {
     "hold": (r"hold(?: it| that| on that| there| this| the pose| still)?", r"(?:stay|stays|freeze|keep it|keep that|"
-             r"keep this|keeps? (?:that|it) going)(?: there| like that| that way)?", r"same(?: as before| again| face| "
+             r"keep this|keeps? (?:that|it) going)(?: there| like that| that way)?",
+             # "keep the brows, close the mouth": the part named is held (with the rest; what follows changes it)
+             r"(?:keep|keeps|keeping|hold|holding|leave|maintain)(?: the| her| his| their)? (?:brows?|eyebrows?|eyes?|"
+             r"mouth|smile|lips|jaw|head|gaze|expression|face|look|frown|squint)(?: where (?:they are|it is)| as "
+             r"(?:they are|it is)| up| there| the same)?", r"same(?: as before| again| face| "
              r"expression| thing)?", r"as before", r"no change", r"(?:and )?(?:beat|pause)", r"still"),
     "again": (r"again", r"once more", r"one more time", r"repeat(?: that| it)?", r"do (?:it|that) again",
               r"another one"),
-    "bigger": (r"bigger", r"more", r"much more", r"stronger", r"push it(?: further| more)?", r"further",
+    "bigger": (r"bigger", r"more", r"much more", r"stronger", _COMPARATIVE_UP, r"make it (?:very |really |so |more )?(?:pop|bigger|stronger|read|sing)",
+               r"punch it(?: up)?", r"more pop", r"push it(?: further| more)?", r"further",
                r"go(?: all)? (?:out|for it)", r"really sell it", r"sell it", r"exaggerate(?: it)?", r"crank it(?: up)?",
                r"louder", r"even bigger", r"more of that", r"amp it up", r"turn it up", r"full on", r"go big(?:ger)?",
                r"max it(?: out)?", r"harder", r"more intense"),
-    "smaller": (r"smaller", r"less", r"(?:a )?(?:little|bit|touch|tad) less", r"tone it down(?: a (?:bit|little|notch))?",
+    "smaller": (r"smaller", r"less", _COMPARATIVE_DOWN, r"(?:a )?(?:little|bit|touch|tad) less", r"tone it down(?: a (?:bit|little|notch))?",
                 r"dial it (?:back|down)", r"softer", r"subtler", r"more subtle", r"pull it back", r"not so much",
                 r"(?:about )?half(?: of that| as much| that)?", r"take it down(?: a notch)?", r"gentler",
                 r"turn it down", r"scale it back"),
     "other": (r"(?:now )?(?:the )?other (?:eye|side|one|brow|eyebrow|corner|cheek|way)", r"switch(?: sides| to the "
               r"other side| eyes)?", r"swap(?: sides)?", r"mirror(?: it| that)?", r"opposite side", r"flip it"),
+    # "now the left", "just the right one", "right side only": the previous expression on that side alone
+    "left": (_SIDE.format(side="left"),),
+    "right": (_SIDE.format(side="right"),),
     "neutral": (r"(?:back to |return to |go to )?(?:neutral|rest|normal)(?: face| pose| expression)?", r"reset",
                 r"blank(?: face)?", r"default(?: face| pose)?"),
     "relax": (r"relax(?:es|ed)?(?: everything| it| the face)?", r"let it go", r"ease off", r"settle(?: down)?",
@@ -45,8 +60,13 @@ OPS: dict[str, tuple[str, ...]] = {
              r"take (?:that|it) back", r"like before that"),
 }
 _FILLER = re.compile(r"\b(?:now|ok|okay|then|just|please|and|but|so|a bit|for a (?:beat|moment|second)|"
-                     r"for a few frames|yeah|alright|good|great|nice|right|again but|let's|lets|even)\b",
+                     r"for a few frames|yeah|alright|good|great|nice|only|(?<!the )(?<!on )(?<!to )right(?!" +
+                     _SIDE_WORDS.replace("(?:", "(?: ?(?:", 1).replace("))?", ")))", 1) + r")|again but|let's|lets|even)\b",
                      re.IGNORECASE)
+#: A clause that adds to the pose before ("Now add a little squint", "Plus a frown."): the previous expression is
+#: held and the rest of the clause composes on top of it.
+_ADD = re.compile(r"^\s*(?:(?:now|ok|okay|then|and|so|just|also|k)\s+)*(?:add|adding|plus|also|layer (?:in|on)|"
+                  r"throw in|bring in|put in|on top of that,?|keep (?:all )?that and)\s+(?=\S)", re.IGNORECASE)
 _COMPILED = {op: re.compile(r"^(?:" + "|".join(pats) + r")$", re.IGNORECASE) for op, pats in OPS.items()}
 _CLAUSES = re.compile(r"[.;!?,]+|\s+but\s+|\s+and\s+")
 _FACTORS = {"half": 0.5, "little less": 0.75, "bit less": 0.75, "touch less": 0.75, "tad less": 0.75}
@@ -64,8 +84,25 @@ class RelativeOp:
     factor: float = 1.0
 
 
-def find_relative(text: str) -> tuple[list[RelativeOp], str]:
-    """The relative notes of ``text`` (clauses that are only a note) and the text without them."""
+def find_relative(text: str, *, sides: bool = True) -> tuple[list[RelativeOp], str]:
+    """The relative notes of ``text`` (clauses that are only a note) and the text without them.
+
+    A side alone ("the left", "right side") is a note only when nothing else in the description is left to read
+    ("Now the left."); beside other words it scopes them ("Smirk, right side, small.")."""
+    if sides:
+        ops, rest = find_relative(text, sides=False)
+        found, rest_sides = _find(text, True)
+        if any(o.op in _SIDE_OPS for o in found) and not re.search(r"[A-Za-z]{2,}",
+                                                                                  _FILLER.sub(" ", rest_sides)):
+            return found, rest_sides
+        return ops, rest
+    return _find(text, False)
+
+
+_SIDE_OPS = ("left", "right")
+
+
+def _find(text: str, sides: bool) -> tuple[list[RelativeOp], str]:
     ops: list[RelativeOp] = []
     kept: list[str] = []
     pos = 0
@@ -75,7 +112,13 @@ def find_relative(text: str) -> tuple[list[RelativeOp], str]:
         joiner = sep.group(0) if sep is not None else ""
         pos = sep.end() if sep is not None else len(text)
         core = " ".join(_FILLER.sub(" ", clause.lower()).split())
-        hit = next((op for op, rx in _COMPILED.items() if core and rx.match(core)), None)
+        hit = next((op for op, rx in _COMPILED.items() if core and rx.match(core) and (sides or op not in _SIDE_OPS)),
+                   None)
+        add = _ADD.match(clause) if hit is None else None
+        if add is not None:
+            ops.append(RelativeOp("hold", add.group(0).strip()))
+            kept.append(" " + clause[add.end():] + joiner)
+            continue
         if hit is None:
             kept.append(clause + joiner)
             continue
@@ -105,6 +148,22 @@ def _mirror(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def _one_side(dev: np.ndarray, side: str) -> np.ndarray:
+    """Offsets ``dev`` moved to ``side`` alone: an expression that leaned to the other side is mirrored first (head
+    and gaze too); then each Left/Right pair keeps the stronger value on ``side`` and none on the other. Gaze stays
+    conjugate (both eyes look together)."""
+    named = "Left" if side == "left" else "Right"
+    pairs = [(n, n[:-4] + "Right") for n in rig.BLENDSHAPES if n.endswith("Left") and n[:-4] + "Right" in _IDX
+             and not n.startswith("EyeLook")]
+    lean = sum(float(dev[_IDX[b if named == "Left" else a]] - dev[_IDX[a if named == "Left" else b]]) for a, b in pairs)
+    out = _mirror(dev) if lean > 0.05 else dev.copy()
+    for a, b in pairs:
+        keep, drop = (a, b) if named == "Left" else (b, a)
+        strongest = max(out[_IDX[keep]], out[_IDX[drop]], key=abs)
+        out[_IDX[keep]], out[_IDX[drop]] = strongest, 0.0
+    return out
+
+
 def apply_relative(ops: Sequence[RelativeOp], previous: np.ndarray, base: np.ndarray,
                    before_previous: np.ndarray | None) -> tuple[np.ndarray, str]:
     """The starting values (61,) float32 of a keyframe whose notes are ``ops``, and a rule text for the
@@ -126,6 +185,9 @@ def apply_relative(ops: Sequence[RelativeOp], previous: np.ndarray, base: np.nda
         elif op.op == "other":
             cur = base + _mirror(dev)
             rules.append("the other side: left and right swapped")
+        elif op.op in ("left", "right"):
+            cur = base + _one_side(dev, op.op)
+            rules.append(f"the {op.op} side: the previous expression on the subject's {op.op} only")
         elif op.op == "neutral":
             cur = base.copy()
             rules.append("back to neutral: the emotion baseline")

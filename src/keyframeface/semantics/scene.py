@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-__all__ = ["IDIOMS", "SceneReading", "read_scene"]
+__all__ = ["IDIOMS", "SceneReading", "read_idioms", "read_scene"]
 
 _POSS = r"(?:his|her|their|my|your|our|its|one's)"
 #: (pattern, meaning) pairs, tried in order; patterns are case-insensitive regular expressions.
@@ -54,6 +54,19 @@ IDIOMS: tuple[tuple[str, str], ...] = (
      r"face\b", ""),
     (r"\b(?:in|into|burst(?:s|ing)?\s+into)\s+tears\b", "crying"),
     (r"\bteary[- ]eyed\b", "teary eyes, sad"),
+    # sleep: the lids close and the head sinks ("nods off" is not a nod)
+    (r"\b(?:nod(?:s|ded|ding)?|doz(?:es|ed|ing|e)|drift(?:s|ed|ing)?|dropp?(?:s|ed|ing)?)\s+off\b"
+     r"|\b(?:fall(?:s|ing)?|fell|is|was|were|are|lies|lay|sound|fast)\s+asleep\b|\basleep\b",
+     "eyes closed, head lowered slightly"),
+    # eyes grown round: saucers, dinner plates, popping out
+    (r"\b(?:eyes?\s+(?:\w+\s+){0,2}?(?:like|as\s+(?:big|wide|round)\s+as)\s+(?:\w+\s+)?(?:saucers?|dinner\s+plates?|"
+     r"plates?|moons?|golf\s+balls?)|saucer[- ]eyed)\b", "the eyes widen hugely"),
+    (r"\beyes?\s+(?:\w+\s+)?(?:popp?(?:ed|ing|s)?|bulg(?:ed|ing|es?))(?:\s+out)?(?:\s+of\s+(?:his|her|their|my|your)"
+     r"\s+(?:head|skull|sockets?))?", "the eyes widen hugely"),
+    (r"\b(?:(?:his|her|their|my|your|the)\s+)?(?:face|expression|features|whole\s+face)\s+(?:lit|light|lights|"
+     r"lighting)\s+up\b",
+     "smiling broadly"),
+    (r"\bdown\s+in\s+the\s+mouth\b", "sad, mouth corners down"),
 )  # fmt: skip
 _IDIOM_RES = tuple((re.compile(p, re.IGNORECASE), meaning) for p, meaning in IDIOMS)
 
@@ -90,6 +103,66 @@ _PERSON_NOUNS = frozenset({
 _NOT_SUBJECTS = frozenset({"to", "at", "with", "away", "around", "round", "back", "slightly", "little", "bit", "in",
                            "left", "right", "side", "toward", "towards", "upward", "upwards", "downward",
                            "downwards", "sideways"})
+#: Things that make sounds or move on their own: a clause whose subject is one of them ("the train leaves the
+#: station", "the kettle screams", "a firework goes off") is about the scene, whatever its verb. Word classes, not
+#: phrases: vehicles, machines and devices, weather and nature, household objects, animals, noises.
+_THING_NOUNS = frozenset({
+    "train", "bus", "car", "cars", "truck", "taxi", "cab", "plane", "boat", "ship", "bike", "tram", "subway", "van",
+    "ambulance", "helicopter", "motorbike", "traffic", "phone", "printer", "kettle", "alarm", "siren", "clock",
+    "radio", "tv", "television", "computer", "laptop", "screen", "microwave", "oven", "fridge", "machine",
+    "engine", "bell", "doorbell", "horn", "speaker", "speakers", "fan", "elevator", "lift", "wind", "rain",
+    "thunder", "lightning", "storm", "sun", "snow", "sea", "waves", "tree", "trees", "river", "fire", "door",
+    "doors", "window", "glass", "cup", "plate", "tray", "bottle", "book", "page", "letter", "envelope", "box",
+    "bag", "chair", "table", "lamp", "lights", "candle", "candles", "curtain", "curtains", "floor", "roof",
+    "firework", "fireworks", "balloon", "explosion", "bomb", "gun", "gunshot", "shot", "music", "song", "noise",
+    "sound", "dog", "dogs", "cat", "cats", "bird", "birds", "horse", "crow", "crows", "owl", "wolf", "kettle's",
+    "pipe", "pipes", "tap", "water", "coffee", "tea", "soup", "pot", "pan", "printer's", "train's", "bus's",
+})  # fmt: skip
+_DET_SUBJECT = re.compile(
+    r"^\s*(?:(?:somewhere|outside|nearby|in\s+the\s+distance|far\s+away|behind\s+\w+|then|suddenly|now)[,\s]+)*"
+    r"(?:the|a|an|some|his|her|their|my|your|our|its|this|that)\s+(?P<rest>(?:[a-z'-]+\s*){1,3})", re.IGNORECASE)
+#: Face parts and the face's own nouns: a clause naming one is about the face even if it names a thing too.
+_FACE_PARTS = frozenset({
+    "head", "face", "eye", "eyes", "eyebrow", "eyebrows", "brow", "brows", "lid", "lids", "eyelid", "eyelids",
+    "mouth", "lip", "lips", "jaw", "chin", "nose", "nostril", "nostrils", "cheek", "cheeks", "tongue", "teeth",
+    "gaze", "glance", "forehead", "smile", "grin", "frown", "corner", "corners", "neck", "expression", "features",
+})  # fmt: skip
+# a person reacting with a jump ("he jumps", "the owner jumps back") is startled; jumping onto, over or off
+# something is not (a physical jump, for the body)
+_JUMP = re.compile(
+    r"\b(?P<verb>jump(?:s|ed|ing)?)\b(?!\s+(?:on|onto|over|off|into|in\s+the|across|from|down|up\s+(?:and|on|onto)|"
+    r"to\s+(?:his|her|their|my|your)\s+feet|rope|ship|the\s+queue|the\s+gun|at\s+the\s+chance|in\b))",
+    re.IGNORECASE)
+
+
+def _thing_subject(clause: str) -> bool:
+    """Whether ``clause`` is about a thing: its subject noun phrase names a thing (:data:`_THING_NOUNS`) and the
+    clause names no face part. A possessor ("the dog's owner") is not the subject."""
+    m = _DET_SUBJECT.match(clause)
+    if m is None:
+        return False
+    words = re.findall(r"[a-z']+", clause.lower())
+    if set(words) & _FACE_PARTS:
+        return False
+    for w in m.group("rest").lower().split():
+        if w.endswith("'s"):
+            return False  # a possessor: the subject is the noun after it
+        if w in _THING_NOUNS:
+            return True
+    return False
+
+
+def _startle(clause: str) -> str:
+    """"jumps" of a person (not a face part) read as a startle ("jolts")."""
+    m = _JUMP.search(clause)
+    if m is None:
+        return clause
+    before = re.findall(r"[a-z']+", clause[:m.start()].lower())
+    if before and before[-1] in _FACE_PARTS:  # "her brows jump": the brows' own movement
+        return clause
+    return clause[:m.start()] + "jolts" + clause[m.end():]
+
+
 _CLAUSE_SPLIT = re.compile(r"(?<=[.;!?])\s+|;\s*|,\s*(?:and\s+|while\s+|as\s+)?|\s+(?:and|while|as|but)\s+")
 
 
@@ -151,15 +224,25 @@ def _strip_objects(clause: str, scene: list[str]) -> str:
     return clause
 
 
+def read_idioms(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """``text`` with the idioms of :data:`IDIOMS` replaced by their meanings, and the (phrase, meaning) pairs.
+
+    The reading runs it before spelling correction as well, so an idiom's own words ("dozes off") are read as the
+    idiom, not corrected towards the face vocabulary ("does off")."""
+    idioms: list[tuple[str, str]] = []
+    for rx, meaning in _IDIOM_RES:
+        m = rx.search(text)
+        while m is not None:
+            idioms.append((m.group(0), meaning))
+            text = text[:m.start()] + (f" {meaning} " if meaning else " ") + text[m.end():]
+            m = rx.search(text, m.start() + len(meaning) + 2)
+    return text, idioms
+
+
 def read_scene(text: str) -> SceneReading:
     """Rewrite idioms and set scene text aside (see the module docstring)."""
     out = SceneReading(text=text)
-    for rx, meaning in _IDIOM_RES:
-        m = rx.search(out.text)
-        while m is not None:
-            out.idioms.append((m.group(0), meaning))
-            out.text = out.text[:m.start()] + (f" {meaning} " if meaning else " ") + out.text[m.end():]
-            m = rx.search(out.text, m.start() + len(meaning) + 2)
+    out.text, out.idioms = read_idioms(text)
     pieces: list[str] = []
     pos = 0
     for sep in [*_CLAUSE_SPLIT.finditer(out.text), None]:
@@ -173,6 +256,10 @@ def read_scene(text: str) -> SceneReading:
             out.scene.append(clause.strip())
             pieces.append(" " + joiner)
             continue
-        pieces.append(_strip_objects(clause, out.scene) + joiner)
+        if _thing_subject(clause):
+            out.scene.append(clause.strip())
+            pieces.append(" " + joiner)
+            continue
+        pieces.append(_strip_objects(_startle(clause), out.scene) + joiner)
     out.text = "".join(pieces)
     return out

@@ -2,7 +2,8 @@
 
 :func:`read_technical` finds, in one description,
 
-* **Action units**: ``AU12``, ``AU12C``, ``AU 4 + AU 7``, ``action unit 9 at C``, ``R14`` / ``AU14R`` (one side),
+* **Action units**: ``AU12``, ``AU12C``, ``AU 4 + AU 7``, ``action unit 9 at C``, ``R14`` / ``L46`` / ``AU14R`` /
+  ``AU2 on the left only`` (one side; AU46, a wink, is one-sided by definition),
   with FACS 2002 intensity letters A (trace) .. E (maximum) read as 0.2 .. 1.0, or an intensity word of the clause
   ("strong", "slight"); no intensity = C. Channel values: the AU's ARKit channels
   (:data:`keyframeface.semantics.emotions.AU_CHANNELS`) times the intensity.
@@ -27,13 +28,14 @@ from types import MappingProxyType
 from .. import rig
 from .emotions import AU_CHANNELS
 
-__all__ = ["AU_LETTERS", "VISEMES", "Technical", "read_technical"]
+__all__ = ["AU_LETTERS", "UNILATERAL_AUS", "UNSCORED_AUS", "VISEMES", "Technical", "read_technical"]
 
 #: FACS 2002 intensity letters (trace, slight, marked, severe, maximum) as a share of the AU's full value.
 AU_LETTERS: Mapping[str, float] = MappingProxyType({"a": 0.2, "b": 0.4, "c": 0.6, "d": 0.8, "e": 1.0})
 _AU_WORDS = {"trace": 0.2, "slight": 0.35, "slightly": 0.35, "weak": 0.35, "light": 0.35, "mild": 0.4,
              "medium": 0.6, "moderate": 0.6, "marked": 0.6, "strong": 0.8, "strongly": 0.8, "severe": 0.8,
-             "heavy": 0.8, "intense": 0.85, "full": 1.0, "max": 1.0, "maximum": 1.0, "extreme": 1.0}
+             "heavy": 0.8, "intense": 0.85, "full": 1.0, "max": 1.0, "maximum": 1.0, "extreme": 1.0,
+             "all the way": 1.0, "to the max": 1.0, "maxed out": 1.0, "max out": 1.0, "fully": 1.0}
 
 #: Visemes (OVRLipSync names and aliases) -> channel pose.
 VISEMES: Mapping[str, Mapping[str, float]] = MappingProxyType({
@@ -66,6 +68,19 @@ _AU_RE = re.compile(
     r"(?P<side1>\b[LR]\s?)?\b(?:AU|action\s+units?)\s*(?P<n>\d{1,2})\s*(?P<letter>[A-Ea-e](?![A-Za-z]))?"
     r"(?P<side2>[LR](?![A-Za-z]))?(?:\s*(?:at|,)?\s*(?:intensity\s+)?(?P<letter2>[A-E])(?![A-Za-z]))?",
     re.IGNORECASE)
+#: A side named in words right after an AU: "AU2 on the left only", "AU12, right side", "AU46 (left)".
+_AU_SIDE_AFTER = re.compile(r"^[\s,(]*(?:only\s+)?(?:on\s+|to\s+)?(?:the\s+)?(?:subject'?s\s+|her\s+|his\s+)?"
+                            r"(?P<side>left|right)(?:\s+side)?(?:\s+only)?\)?", re.IGNORECASE)
+#: Action units that are one-sided by definition (FACS 2002: AU46 wink) and the side read when none is named.
+UNILATERAL_AUS: Mapping[int, str] = MappingProxyType({46: "L"})
+#: Action units FACS does not score for intensity (blink, wink): with no letter they are shown whole.
+UNSCORED_AUS = frozenset({45, 46})
+#: "AU1+4+15": the AU numbers of one combination written after a single "AU".
+_AU_CHAIN = re.compile(r"\b(?:AU|action\s+units?)\s*\d{1,2}[A-E]?(?:\s*\+\s*\d{1,2}[A-E]?(?![A-Za-z\d]))+",
+                       re.IGNORECASE)
+#: FACS's own notation for a side: a prefix L or R on the bare number ("L46", "R12A"), read where a code may stand:
+#: at the start of the description or after "+", "," or "(".
+_AU_BARE = re.compile(r"(?:^|(?<=[+,(])|(?<=[+,(]\s))\s*(?P<side>[LR])(?P<n>\d{1,2})(?P<letter>[A-E])?(?=$|[\s,+;.)])")
 _AU_LETTER_AFTER = re.compile(r"^[\s,]*(?:at\s+|intensity\s+)?(?P<l>[A-E])(?:\s+intensity)?\b")
 _VISEME_RE = re.compile(
     r"(?:\bvisemes?\s*[\"'(]?(?P<a>[A-Za-z]{1,3})\b[\"')]?|[\"'(]?\b(?P<b>[A-Za-z]{1,3})[\"')]?\s+visemes?\b|"
@@ -97,6 +112,19 @@ def _value(num: str, pct: str | None) -> float:
     return v / 100.0 if pct or abs(v) > 1.0 else v
 
 
+def _normalize_au_codes(text: str) -> str:
+    """"AU1+4" -> "AU1+AU4"; "L46" -> "L AU46" (the forms :data:`_AU_RE` reads)."""
+    text = _AU_CHAIN.sub(lambda m: re.sub(r"\+\s*(?=\d)", "+AU", m.group(0)), text)
+
+    def bare(m: re.Match[str]) -> str:
+        if int(m.group("n")) not in AU_CHANNELS:
+            return m.group(0)
+        lead = m.group(0)[: m.start("side") - m.start()]
+        return f"{lead}{m.group('side')} AU{m.group('n')}{m.group('letter') or ''}"
+
+    return _AU_BARE.sub(bare, text)
+
+
 def read_technical(text: str) -> Technical:
     """Find action units, channel values, visemes and limits in ``text`` (see the module docstring)."""
     out = Technical(text=text)
@@ -110,6 +138,8 @@ def read_technical(text: str) -> Technical:
         out.records.append({"phrase": m.group(0), "rule": f"limit: actions capped at {out.limit:.2f}", "channels": {}})
         spans.append(m.span())
 
+    text = _normalize_au_codes(text)
+    out.text = text
     au_found = list(_AU_RE.finditer(text))
     if au_found:
         clause_word = next((v for w, v in _AU_WORDS.items() if re.search(rf"\b{w}\b", text, re.IGNORECASE)), None)
@@ -125,15 +155,22 @@ def read_technical(text: str) -> Technical:
             if n not in AU_CHANNELS:
                 continue
             letter = m.group("letter") or m.group("letter2")
-            level = AU_LETTERS[letter.lower()] if letter else shared or clause_word or AU_LETTERS["c"]
+            level = AU_LETTERS[letter.lower()] if letter else shared or clause_word or (
+                1.0 if n in UNSCORED_AUS else AU_LETTERS["c"])
             side = (m.group("side1") or m.group("side2") or "").strip().upper()
+            named = _AU_SIDE_AFTER.match(text[m.end():])
+            if named and not side:
+                side = named.group("side")[0].upper()
+                spans.append((m.end(), m.end() + named.end()))
+            side = side or UNILATERAL_AUS.get(n, "")
             vals: dict[str, float] = {}
             for ch, v in AU_CHANNELS[n].items():
                 if side and ch.endswith("Right" if side == "L" else "Left"):
                     continue
                 vals[ch] = round(v * level, 3)
-            for ch, v in vals.items():
-                out.channels[ch] = max(out.channels.get(ch, 0.0), v)
+            for ch, v in vals.items():  # the stronger of two AUs on one channel (signed: head and gaze poses)
+                if abs(v) >= abs(out.channels.get(ch, 0.0)):
+                    out.channels[ch] = v
             out.records.append({"phrase": m.group(0).strip(), "rule": f"FACS AU{n} at {level:.2f}"
                                 + (f" ({side} side)" if side else "") + " (emotions.AU_CHANNELS)", "channels": vals})
             spans.append(m.span())

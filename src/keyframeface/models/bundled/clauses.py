@@ -6,6 +6,10 @@ does not count), at a comma, or before a joining word that starts a new action (
 character offset in the description, so what is grounded from it is ordered with what the rule parser found.
 Whitespace-only pieces are dropped. The split is deliberately simple and deterministic; it never loses text:
 concatenating the clauses in order gives the description's words in order.
+
+:func:`inherit_subject` gives a clause that begins with its verb ("The inner brows rise **and pull together**") the
+subject of the clause before it, as English coordination does (the second verb shares the first one's subject), so
+the rule parser can read it without the learned grounding.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Clause", "split_clauses"]
+__all__ = ["Clause", "inherit_subject", "split_clauses"]
 
 _BREAK = re.compile(
     r"(?:[!?;:,\u3002\uff01\uff1f\uff1b\uff1a\uff0c\u3001]|(?<!\d)\.|\.(?!\d))+"
@@ -50,3 +54,27 @@ def split_clauses(description: str) -> list[Clause]:
         if m is not None:
             pos = m.end()
     return out
+
+
+def inherit_subject(clause: Clause, before: Clause | None) -> str | None:
+    """``clause``'s text with the subject of ``before`` in front, when ``clause`` has no subject of its own; else
+    ``None``.
+
+    A clause has no subject when its first tag is a facial verb (a ``pred``, "pull together", "turn down") at its
+    very start and it names no face part anywhere. The subject of ``before`` is its first face part, when that part
+    comes before its first verb ("the inner brows" in "the inner brows rise"; not "her eyes" in "she closes her
+    eyes", which is an object). English text only (the tags are the English parser's).
+    """
+    if before is None or not clause.text.isascii():
+        return None
+    from ...semantics.parse import tag_text
+
+    _n, _t, tags = tag_text(clause.text)
+    if not tags or tags[0].kind != "pred" or tags[0].start != 0 or any(t.kind == "part" for t in tags):
+        return None
+    _n, _t, prev = tag_text(before.text)
+    first_pred = next((t.start for t in prev if t.kind == "pred"), None)
+    subject = next((t for t in prev if t.kind == "part"), None)
+    if subject is None or first_pred is None or subject.start > first_pred:
+        return None
+    return f"{subject.text} {clause.text}"

@@ -35,13 +35,15 @@ from ...semantics.languages import detect_language
 from ...semantics.laterality import side_of_words
 from ...semantics.mentions import Mention, Side
 from ...semantics.parse import parse, tag_text
-from .clauses import Clause, split_clauses
+from .clauses import Clause, inherit_subject, split_clauses
 from .head import NONE_LABEL, GroundingHead
 
-__all__ = ["Grounder", "Grounding"]
+__all__ = ["SUBJECT_LABEL", "Grounder", "Grounding"]
 
 Encode = Callable[[Sequence[str]], np.ndarray]
 
+#: The label of a clause read by the rule parser with the subject of the clause before (no encoder involved).
+SUBJECT_LABEL = "rule:inherited-subject"
 #: Cached clause readings kept at most (the cache is emptied when full).
 _CACHE_SIZE = 65536
 #: Clauses longer than this are not grounded (a sentence encoder reads a clause, not a paragraph).
@@ -70,6 +72,9 @@ class Grounding:
 
     def record(self) -> dict[str, object]:
         """An explanation record (``phrase``, ``rule``, ``channels``: empty, the composer lists the values)."""
+        if self.label == SUBJECT_LABEL:
+            return {"phrase": self.clause, "rule": f"subject of the clause before carried over: read as "
+                    f"{self.rewrite!r}", "channels": {}}
         return {"phrase": self.clause,
                 "rule": f"learned grounding: read as {self.rewrite!r} ({self.label}, p={self.probability:.2f})",
                 "channels": {}}
@@ -146,16 +151,34 @@ class Grounder:
                 self._cache.update({(key, t): p for t, p in zip(todo, preds, strict=True)})
         return [found[t] for t in texts]
 
-    def ground_description(self, description: str) -> list[Grounding]:
+    def ground_description(self, description: str, *, gate: Callable[[str], bool] | None = None) -> list[Grounding]:
         """Groundings for the clauses of ``description`` the rule parser does not understand (possibly none).
         None for a description in another language than English or Chinese: the encoder is English, and it
-        read "Sie zieht die Augenbrauen hoch" as a beaming smile (p=0.42); :mod:`..semantics.languages` reads it."""
+        read "Sie zieht die Augenbrauen hoch" as a beaming smile (p=0.42); :mod:`..semantics.languages` reads it.
+
+        A clause with no subject of its own ("... rise and **pull together**") is first read with the subject of
+        the clause before (:func:`.clauses.inherit_subject`) by the rule parser; only what that leaves goes to the
+        encoder. ``gate(description)``, when given, is asked once, only if some clause needs the encoder; when it
+        says no, those clauses are left unread (the backend's check for words the encoder knows)."""
         if detect_language(description) not in ("en", "zh"):
             return []
-        clauses = [c for c in split_clauses(description) if needs_grounding(c)]
-        if not clauses:
-            return []
         out: list[Grounding] = []
+        clauses: list[Clause] = []
+        before: Clause | None = None
+        for clause in split_clauses(description):
+            inherited = inherit_subject(clause, before)
+            found = _parse_rewrite(inherited) if inherited else ()
+            if inherited and found:
+                out.append(Grounding(clause.text, clause.start, SUBJECT_LABEL, 1.0, inherited,
+                                     tuple(dataclasses.replace(m, position=clause.start, phrase=clause.text)
+                                           for m in found)))
+                before = Clause(inherited, clause.start)
+                continue
+            if needs_grounding(clause):
+                clauses.append(clause)
+            before = clause
+        if not clauses or (gate is not None and not gate(description)):
+            return out
         for clause, (label, prob) in zip(clauses, self._classify([c.text for c in clauses], None), strict=True):
             if label == NONE_LABEL:
                 continue
@@ -167,7 +190,7 @@ class Grounder:
                              for m in _parse_rewrite(rewrite))
             if mentions:
                 out.append(Grounding(clause.text, clause.start, label, prob, rewrite, mentions))
-        return out
+        return sorted(out, key=lambda g: g.start)
 
     def _bare_phrase(self, label: str) -> str | None:
         """The direction-free phrase of ``label``'s action (``action:NAME:`` in the head), if any."""

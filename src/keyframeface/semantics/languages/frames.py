@@ -45,7 +45,7 @@ ACT_PHRASES = {
     "smile": "smiles", "grin": "grins", "smirk": "smirks", "laugh": "laughs out loud", "cry": "cries",
     "tears": "the eyes fill with tears", "frown": "frowns", "scowl": "scowls", "wink": "the {side}eye winks",
     "blink": "blinks", "nod": "nods", "headshake": "shakes the head", "pout": "pouts", "yawn": "yawns",
-    "sigh": "sighs", "scream": "screams", "gasp": "gasps", "grimace": "grimaces", "sneer": "sneers",
+    "sigh": "sighs", "scream": "screams", "shout": "shouts", "startle": "jolts", "gasp": "gasps", "grimace": "grimaces", "sneer": "sneers",
     "eyes_wide": "the eyes go wide", "eyes_narrow": "narrows the eyes", "eyes_closed": "closes the eyes",
     "eyes_squeeze": "squeezes the eyes shut", "brows_raise": "raises the {side}eyebrows",
     "brows_knit": "knits the brows", "nose_wrinkle": "wrinkles the nose", "jaw_drop": "the jaw drops",
