@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
                    help=f"comma-separated output formats among {', '.join(ALL_FORMATS)} (default: %(default)s)")
     p.add_argument("--fps", type=float, default=60.0, help="frame rate (default: %(default)s)")
     p.add_argument("--duration-s", type=float, default=None, help="total duration when keyframes carry no times")
-    p.add_argument("--method", default="pchip", help="interpolation method (step, linear, cubic, pchip, akima)")
+    p.add_argument("--method", default=None, help="interpolation method (step, linear, cubic, pchip, akima)")
     p.add_argument("--no-life", dest="life", action="store_false", help="no blinks, saccades or head motion")
     p.add_argument("--no-blinks", dest="blinks", action="store_false", help="no automatic blinks")
     p.add_argument("--no-saccades", dest="saccades", action="store_false", help="no eye saccades")
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         blinks=args.blinks,
         saccades=args.saccades,
         head_motion=args.head_motion,
-        seed=args.seed if args.seed is not None else 0,
+        seed=args.seed,
     )
     save_json(anim.keyframes if anim.keyframes is not None else keys, keys_path)
     written = [keys_path]
