@@ -28,11 +28,11 @@ import numpy as np
 
 from keyframeface import rig
 from keyframeface.backends.base import Backend, Capabilities, DirectResult, GenerationOptions
-from keyframeface.bundled.clauses import split_clauses
 from keyframeface.data.loader import load_dataset
-from keyframeface.encoder import load_encoder
 from keyframeface.evaluate.report import EvalReport
 from keyframeface.evaluate.runner import evaluate_backend
+from keyframeface.models.bundled.clauses import split_clauses
+from keyframeface.models.bundled.encoder import load_encoder
 from keyframeface.script import Script
 
 

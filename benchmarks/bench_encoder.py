@@ -1,4 +1,4 @@
-"""Benchmark of the numpy sentence encoder (keyframeface.encoder) against onnxruntime on the same ONNX file.
+"""Benchmark of the numpy sentence encoder (keyframeface.models.bundled.encoder) against onnxruntime on the same ONNX file.
 
 Each engine runs in a fresh child process so cold start and peak memory are its own:
 
@@ -75,7 +75,7 @@ def child(engine: str, count: int, repeat: int) -> dict[str, Any]:
     start = time.perf_counter()
     import numpy as np
 
-    from keyframeface.encoder import load_encoder
+    from keyframeface.models.bundled.encoder import load_encoder
 
     if engine == "numpy":
         encoder = load_encoder()
@@ -87,8 +87,8 @@ def child(engine: str, count: int, repeat: int) -> dict[str, Any]:
     else:
         import onnxruntime as ort
 
-        from keyframeface.encoder.model_file import resolve_model_file
-        from keyframeface.encoder.wordpiece import load_tokenizer
+        from keyframeface.models.bundled.encoder.model_file import resolve_model_file
+        from keyframeface.models.bundled.encoder.wordpiece import load_tokenizer
 
         tokenizer = load_tokenizer()
         session = ort.InferenceSession(str(resolve_model_file().path), providers=["CPUExecutionProvider"])

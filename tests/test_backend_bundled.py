@@ -19,10 +19,10 @@ from keyframeface.backends.base import Backend, DirectResult, GenerationOptions
 from keyframeface.backends.bundled import BundledBackend
 from keyframeface.backends.registry import get_backend, list_backends
 from keyframeface.backends.rules import RulesBackend
-from keyframeface.bundled.clauses import split_clauses
-from keyframeface.bundled.head import DEFAULT_HEAD_PATH, load_head
 from keyframeface.errors import BackendUnavailableError, FormatError, KeyframeFaceError, ScriptError
 from keyframeface.generate import generate
+from keyframeface.models.bundled.clauses import split_clauses
+from keyframeface.models.bundled.head import DEFAULT_HEAD_PATH, load_head
 from keyframeface.script import Script
 from keyframeface.semantics.parse import parse
 
@@ -220,7 +220,7 @@ def test_a_stopped_paraphrase_is_not_grounded(backend: BundledBackend) -> None:
 
 @needs_encoder
 def test_a_viewer_side_in_a_paraphrase_keeps_the_action(backend: BundledBackend) -> None:
-    from keyframeface.bundled.grounding import rewrite_clause
+    from keyframeface.models.bundled.grounding import rewrite_clause
     from keyframeface.semantics.mentions import Side
     from keyframeface.semantics.parse import parse
 
@@ -307,7 +307,7 @@ def test_a_missing_head_is_a_format_error(tmp_path: Path) -> None:
 
 @needs_encoder
 def test_a_head_for_another_encoder_is_refused_clearly(tmp_path: Path) -> None:
-    from keyframeface.bundled.head import NONE_LABEL, GroundingHead, save_head
+    from keyframeface.models.bundled.head import NONE_LABEL, GroundingHead, save_head
 
     small = GroundingHead(np.zeros((8, 2), np.float32), np.zeros(2, np.float32), ("action:smile:", NONE_LABEL),
                           ("a smile", ""), 0.5)

@@ -7,7 +7,6 @@ The served base model (Gemma 3 270M, not fine-tuned) writes meaningless numbers:
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import socket
@@ -18,7 +17,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from email.message import Message as EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +94,9 @@ def test_describe_has_no_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     assert info["base_url"] == "http://example.org:8000/v1"
     assert info["model"] == "keyframeface"
     assert "sk-very-secret" not in json.dumps(info) and "pw" not in json.dumps(info)
-    assert b._headers()["Authorization"] == "Bearer sk-very-secret"
+    assert "pw" not in b.base_url and "token" not in b.base_url
+    assert b._headers()["Authorization"] == "Basic dXNlcjpwdw=="  # credentials in the URL: HTTP Basic auth
+    assert backend(base_url="http://example.org:8000/v1")._headers()["Authorization"] == "Bearer sk-very-secret"
 
 
 def test_api_key_env_order(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -202,32 +202,26 @@ def test_json_grammar_accepts_the_release_format() -> None:
 
 
 # --------------------------------------------------------------------------------------------- errors
-def http_error(status: int, body: str) -> urllib.error.HTTPError:
-    return urllib.error.HTTPError("http://h/v1/chat/completions", status, "x", EmailMessage(),
-                                  io.BytesIO(body.encode()))
-
-
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
 def test_transient_statuses(status: int) -> None:
-    err = backend()._http_error(http_error(status, "busy"), "http://h/v1", {"messages": []})
+    err = backend()._http_error(status, "busy", "http://h/v1", {"messages": []})
     assert isinstance(err, BackendError) and err.transient
 
 
 def test_permanent_statuses_say_what_to_do(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KEYFRAMEFACE_API_KEY", raising=False)
     b = backend(model="nope")
-    e401 = b._http_error(http_error(401, "bad key"), "http://h/v1", {})
+    e401 = b._http_error(401, "bad key", "http://h/v1", {})
     assert isinstance(e401, BackendError) and not e401.transient and "KEYFRAMEFACE_API_KEY" in str(e401)
-    e404 = b._http_error(http_error(404, "no such model"), "http://h/v1", {})
+    e404 = b._http_error(404, "no such model", "http://h/v1", {})
     assert not getattr(e404, "transient", True) and "model" in str(e404) and "--base-url" in str(e404)
-    e400 = b._http_error(http_error(400, "context too long"), "http://h/v1", {"messages": []})
+    e400 = b._http_error(400, "context too long", "http://h/v1", {"messages": []})
     assert isinstance(e400, BackendError) and not e400.transient
 
 
 def test_structured_rejection_is_recognised() -> None:
     b = backend()
-    err = b._http_error(http_error(400, "response_format json_schema is not supported"), "u",
-                        {"response_format": {}})
+    err = b._http_error(400, "response_format json_schema is not supported", "u", {"response_format": {}})
     assert not isinstance(err, BackendError)  # internal: triggers the fallback, never reaches the user
 
 
@@ -469,7 +463,7 @@ def test_rejection_with_structured_output_already_off_is_an_error(
 
     b = backend(base_url=always_400.base_url, model="m")
     # Whatever the reason a rejection comes back with nothing left to drop, complete() must not loop on it.
-    monkeypatch.setattr(b, "_http_error", lambda exc, where, body: openai_module._Rejected("HTTP 400: no"))
+    monkeypatch.setattr(b, "_http_error", lambda status, detail, where, body: openai_module._Rejected("HTTP 400: no"))
     with pytest.raises(BackendError, match="structured"):
         b.complete(prompt.build_messages(SCRIPT, 0), options=GenerationOptions(timeout_s=5))
     assert always_400.requests <= 3
@@ -482,10 +476,10 @@ def test_extra_body_may_not_set_structured_fields(field: str) -> None:
 
 
 @pytest.mark.parametrize("timeout_s", [-1.0, float("nan")])
-def test_urllib_value_errors_become_backend_errors(timeout_s: float) -> None:
-    b = backend(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m")
+def test_bad_call_timeouts_become_backend_errors(timeout_s: float) -> None:
+    b = backend(base_url=f"http://127.0.0.1:{free_port()}/v1", model="m", engine="generic")
     with pytest.raises(BackendError, match="timeout"):
-        b._call("GET", "/models", None, timeout_s=timeout_s)
+        b.complete(prompt.build_messages(SCRIPT, 0), options=GenerationOptions(timeout_s=timeout_s))
 
 
 def test_non_utf8_or_unreadable_config_is_a_format_error_naming_the_file(no_user_config: Path) -> None:

@@ -1,4 +1,4 @@
-"""Clause splitting for the bundled backend's learned grounding (keyframeface.bundled.clauses)."""
+"""Clause splitting for the bundled backend's learned grounding (keyframeface.models.bundled.clauses)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyframeface.bundled.clauses import Clause, split_clauses
+from keyframeface.models.bundled.clauses import Clause, split_clauses
 
 JOINERS = ("and", "while", "as", "then", "but", "whereas", "before", "after")
 _WORDS = re.compile(r"\w+")

@@ -1,4 +1,4 @@
-"""Learned grounding (keyframeface.bundled.grounding) with a fake encoder and a hand-built head: no model needed.
+"""Learned grounding (keyframeface.models.bundled.grounding) with a fake encoder and a hand-built head: no model needed.
 
 The fake encoder is a hashed bag of words (unit vectors); nonsense keywords ("zorp", "swivvles", "blick", "glumph",
 "zing") get dimensions of their own, and the head's weights map each keyword's dimension to one label, so which
@@ -16,16 +16,16 @@ import numpy as np
 import pytest
 
 from keyframeface import rig
-from keyframeface.bundled.clauses import Clause
-from keyframeface.bundled.grounding import (
+from keyframeface.errors import ScriptError
+from keyframeface.models.bundled.clauses import Clause
+from keyframeface.models.bundled.grounding import (
     MAX_CLAUSE_CHARS,
     Grounder,
     Grounding,
     needs_grounding,
     rewrite_clause,
 )
-from keyframeface.bundled.head import NONE_LABEL, GroundingHead
-from keyframeface.errors import ScriptError
+from keyframeface.models.bundled.head import NONE_LABEL, GroundingHead
 from keyframeface.semantics.composer import compose
 from keyframeface.semantics.mentions import Side
 from keyframeface.semantics.parse import parse
@@ -96,7 +96,7 @@ def only(groundings: list[Grounding]) -> Grounding:
 
 
 def test_the_fixture_phrases_mean_what_the_tests_assume() -> None:
-    from keyframeface.train.bundled_phrases import label_of
+    from keyframeface.models.bundled.phrases import label_of
 
     for word, (label, phrase) in KEYWORDS.items():
         assert label_of(phrase) == label
@@ -309,6 +309,6 @@ def test_compose_refuses_extra_mentions_that_are_not_mentions() -> None:
     ("a furrow forms on the viewer's left", "the brows knit on the right"),
 ])
 def test_only_a_named_side_becomes_a_side(clause: str, expected: str) -> None:
-    from keyframeface.bundled.grounding import rewrite_clause
+    from keyframeface.models.bundled.grounding import rewrite_clause
 
     assert rewrite_clause(clause, "the brows knit") == expected

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keyframeface.bundled.head import (
+from keyframeface.errors import FormatError
+from keyframeface.io.files import sha256_file
+from keyframeface.models.bundled.head import (
     DEFAULT_HEAD_PATH,
     HEAD_FORMAT,
     NONE_LABEL,
@@ -18,8 +20,6 @@ from keyframeface.bundled.head import (
     load_head,
     save_head,
 )
-from keyframeface.errors import FormatError
-from keyframeface.io.files import sha256_file
 
 LABELS = ("action:smile:", "emotion:sadness", NONE_LABEL)
 PHRASES = ("a smile", "sad", "")
@@ -289,7 +289,7 @@ def test_packaged_head_loads_and_matches_its_recipe() -> None:
 
 
 def test_packaged_canonical_phrases_read_back_as_their_labels() -> None:
-    from keyframeface.train.bundled_phrases import label_of
+    from keyframeface.models.bundled.phrases import label_of
 
     head = load_head()
     wrong = {lab: (ph, label_of(ph)) for lab, ph in zip(head.labels, head.phrases, strict=True)
@@ -299,7 +299,7 @@ def test_packaged_canonical_phrases_read_back_as_their_labels() -> None:
 
 
 def test_save_head_refuses_a_json_weights_path(tmp_path: Path) -> None:
-    from keyframeface.bundled.head import load_head, save_head
+    from keyframeface.models.bundled.head import load_head, save_head
 
     head = load_head()
     with pytest.raises(FormatError, match=r"\.json"):

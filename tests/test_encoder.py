@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from keyframeface.encoder import load_encoder
-from keyframeface.encoder.blas_threads import limit_blas_threads
-from keyframeface.encoder.minilm import gelu
-from keyframeface.encoder.onnx_proto import parse_model, read_model
-from keyframeface.encoder.sentence import SentenceEncoder
 from keyframeface.errors import BackendUnavailableError, FormatError
+from keyframeface.models.bundled.encoder import load_encoder
+from keyframeface.models.bundled.encoder.blas_threads import limit_blas_threads
+from keyframeface.models.bundled.encoder.minilm import gelu
+from keyframeface.models.bundled.encoder.onnx_proto import parse_model, read_model
+from keyframeface.models.bundled.encoder.sentence import SentenceEncoder
 
 SENTENCES = [
     "her brows knit together",
@@ -206,7 +206,7 @@ def test_environment_variable_picks_the_file(monkeypatch: pytest.MonkeyPatch, tm
 
 
 def test_import_is_lazy() -> None:
-    code = "import sys, keyframeface.encoder; print(any(m.startswith('keyframeface.encoder.') for m in sys.modules))"
+    code = "import sys, keyframeface.models.bundled.encoder; print(any(m.startswith('keyframeface.models.bundled.encoder.') for m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
 
@@ -289,7 +289,7 @@ def test_reader_never_crashes_on_damaged_bytes() -> None:
 
 
 def test_blas_thread_limit_is_restored() -> None:
-    from keyframeface.encoder.blas_threads import openblas_threads
+    from keyframeface.models.bundled.encoder.blas_threads import openblas_threads
 
     before = openblas_threads()
     if before is None:

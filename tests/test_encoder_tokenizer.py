@@ -10,8 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from keyframeface.encoder.wordpiece import MAX_SEQ_LENGTH, VOCAB_SHA256, WordPieceTokenizer, load_tokenizer
 from keyframeface.errors import FormatError
+from keyframeface.models.bundled.encoder.wordpiece import (
+    MAX_SEQ_LENGTH,
+    VOCAB_SHA256,
+    WordPieceTokenizer,
+    load_tokenizer,
+)
 
 CASES = [
     "",
@@ -113,7 +118,7 @@ def test_hostile_strings_do_not_crash() -> None:
 
 
 def test_bundled_vocab_checksum() -> None:
-    raw = gzip.decompress(resources.files("keyframeface.encoder").joinpath("data/vocab.txt.gz").read_bytes())
+    raw = gzip.decompress(resources.files("keyframeface.models.bundled.encoder").joinpath("data/vocab.txt.gz").read_bytes())
     assert hashlib.sha256(raw).hexdigest() == VOCAB_SHA256
     assert len(load_tokenizer().vocab) == 30522
 

@@ -120,7 +120,7 @@ def _run() -> SplitRun:
 
 
 def test_clip_units_sum_to_what_score_run_reports() -> None:
-    from keyframeface.evaluate.evaluator import load_evaluator
+    from keyframeface.models.evaluator.inference import load_evaluator
 
     run = _run()
     units = clip_units(run)

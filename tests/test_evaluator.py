@@ -11,7 +11,8 @@ import pytest
 
 from keyframeface import rig
 from keyframeface.errors import FormatError
-from keyframeface.evaluate.evaluator import (
+from keyframeface.evaluate.metrics import r_precision
+from keyframeface.models.evaluator.inference import (
     DEFAULT_RECIPE_PATH,
     DEFAULT_WEIGHTS_PATH,
     Evaluator,
@@ -21,7 +22,6 @@ from keyframeface.evaluate.evaluator import (
     position_features,
     text_features,
 )
-from keyframeface.evaluate.metrics import r_precision
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_deeply_nested_recipe_is_a_format_error(tmp_path: Path) -> None:
 
 
 def test_evaluator_config_is_validated() -> None:
-    from keyframeface.train.evaluator import EvaluatorConfig
+    from keyframeface.models.evaluator.train import EvaluatorConfig
 
     for bad in ({"batch_size": 0}, {"batch_size": 1}, {"epochs": 0}, {"buckets": 0}, {"hidden": 0}, {"embed": 0},
                 {"temperature": 0.0}, {"temperature": -1.0}, {"temperature": float("nan")}, {"lr": 0.0},
@@ -110,7 +110,7 @@ def test_evaluator_config_is_validated() -> None:
 def test_train_evaluator_writes_pair_weights_then_recipe(small_corpus: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("torch")
-    import keyframeface.train.evaluator as train_mod
+    import keyframeface.models.evaluator.train as train_mod
 
     out = tmp_path / "ev.npz"
     cfg = train_mod.EvaluatorConfig(epochs=1, buckets=64, hidden=8, embed=8)
@@ -145,7 +145,7 @@ def test_packaged_evaluator_matches_real_pairs(small_corpus: Path) -> None:
 
 def test_torch_twin_equals_numpy_inference() -> None:
     torch = pytest.importorskip("torch")
-    from keyframeface.train.evaluator import EvaluatorConfig, _build_model
+    from keyframeface.models.evaluator.train import EvaluatorConfig, _build_model
 
     cfg = EvaluatorConfig(buckets=128, hidden=16, embed=8)
     torch.manual_seed(0)
@@ -168,7 +168,7 @@ def test_torch_twin_equals_numpy_inference() -> None:
 
 def test_train_evaluator_writes_checkpoint_and_recipe(small_corpus: Path, tmp_path: Path) -> None:
     pytest.importorskip("torch")
-    from keyframeface.train.evaluator import EvaluatorConfig, train_evaluator
+    from keyframeface.models.evaluator.train import EvaluatorConfig, train_evaluator
 
     out = tmp_path / "ev.npz"
     result = train_evaluator(small_corpus, out, config=EvaluatorConfig(epochs=2, buckets=256, hidden=16, embed=16))

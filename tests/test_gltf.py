@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from keyframeface import rig
 from keyframeface.errors import FormatError
+from keyframeface.head.procedural import default_head
 from keyframeface.io.gltf import gltf_bytes, load_head, morph_target_names, write_gltf
-from keyframeface.io.gltf_mesh import default_head
-from keyframeface.io.head_model import pose_quaternions
+from keyframeface.rig import pose_quaternions
 from keyframeface.script import Animation, Keyframes
 
 JS_DIR = Path(__file__).parent / "js"
@@ -515,7 +515,7 @@ def test_three_js_loads_ict_files(written_ict: dict[str, Path]) -> None:
 def test_ict_asset_found_in_fetch_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without a shared folder, the copy written by `keyframeface fetch-ict` (KEYFRAMEFACE_CACHE) is used."""
     from keyframeface.errors import FormatError
-    from keyframeface.io import ict_head
+    from keyframeface.head import ict as ict_head
 
     monkeypatch.setattr(ict_head, "shared_dir", lambda: None)
     monkeypatch.setenv("KEYFRAMEFACE_CACHE", str(tmp_path))
@@ -536,7 +536,7 @@ def test_ict_asset_found_in_fetch_cache(tmp_path: Path, monkeypatch: pytest.Monk
     ],
 )
 def test_malformed_ict_archive_is_a_format_error(tmp_path: Path, arrays: dict[str, Any]) -> None:
-    from keyframeface.io.ict_head import load_ict_head
+    from keyframeface.head.ict import load_ict_head
 
     base: dict[str, Any] = {
         "neutral": np.zeros((3, 3)), "deltas": np.zeros((1, 3, 3)), "names": np.array(["JawOpen"]),

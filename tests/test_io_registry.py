@@ -137,6 +137,16 @@ def test_npz_write_is_atomic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 
 # ----------------------------------------------------------------------------------------------- lookup
+@pytest.fixture()
+def scratch_registries() -> Any:
+    """Writers and readers a test registers are gone after it (the registries' dicts are restored in place)."""
+    saved = dict(WRITERS), dict(registry.READERS)
+    yield
+    for live, old in zip((WRITERS, registry.READERS), saved, strict=True):
+        live.clear()
+        live.update(old)  # type: ignore[arg-type]
+
+
 def test_writer_names_and_lookup() -> None:
     assert writer_names()[:5] == ["csv", "json", "npz", "gltf", "glb"]
     assert find_writer("out/take.CSV").name == "csv"
@@ -157,8 +167,8 @@ def test_unknown_formats_list_the_valid_ones() -> None:
         find_writer("x.csv", format=3)  # type: ignore[arg-type]
 
 
-def test_register_writer_refuses_duplicates_and_loads_lazily(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(registry, "WRITERS", dict(WRITERS))
+@pytest.mark.usefixtures("scratch_registries")
+def test_register_writer_refuses_duplicates_and_loads_lazily() -> None:
     with pytest.raises(FormatError, match="exists"):
         register_writer(Writer("csv", "x:y", (".csv",), "dup"))
     register_writer(Writer("ghost", "keyframeface.io.no_such_module:write", (".ghost",), "missing module"))
@@ -226,11 +236,11 @@ def test_export_checks_options(tmp_path: Path) -> None:
     assert not any(tmp_path.iterdir())
 
 
-def test_a_failing_writer_leaves_the_previous_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.usefixtures("scratch_registries")
+def test_a_failing_writer_leaves_the_previous_file(tmp_path: Path) -> None:
     target = tmp_path / "a.csv"
     export(_anim(), target)
     before = target.read_bytes()
-    monkeypatch.setattr(registry, "WRITERS", dict(WRITERS))
 
     register_writer(Writer("flaky", f"{__name__}:_flaky_writer", (".csv",), "fails half-way"), replace=True)
     with pytest.raises(RuntimeError, match="half-way"):

@@ -23,7 +23,7 @@ from keyframeface.backends.llama import (
 )
 from keyframeface.errors import BackendUnavailableError
 
-MODELS = Path(__file__).resolve().parent.parent / "src" / "keyframeface" / "models"
+MODELS = Path(__file__).resolve().parent.parent / "src" / "keyframeface" / "models" / "lora"
 
 
 def _gguf(path: Path, kind: str, payload: bytes = b"") -> Path:
@@ -212,14 +212,23 @@ def _toy_backend(tmp_path: Path) -> tuple[LlamaBackend, list[str]]:
 
 @pytest.mark.parametrize("seed", range(6))
 def test_semantic_answers_always_parse(tmp_path: Path, seed: int) -> None:
+    from dataclasses import replace
+
     from keyframeface import prompt
     from keyframeface.backends.base import GenerationOptions
+    from keyframeface.backends.constrained import decode_answer
 
     backend, pieces = _toy_backend(tmp_path)
     script = "Regions:\n- mouth: smile slight\nValues:" if seed % 2 else ""
     source = _ToySource(pieces, seed, script)
-    text, stats = backend._decode_semantic(source, GenerationOptions(max_tokens=200, temperature=1.0),  # type: ignore[arg-type]
-                                           [seed, 1])
+    options = GenerationOptions(max_tokens=200, temperature=1.0)
+    assert backend._vocab is not None
+    # The llama backend's semantic path: its free sampler writes the description, the spec's values are constrained.
+    text, stats = decode_answer(
+        prompt.get_representation("semantic").grammar, source, backend._vocab, key="", temperature=1.0, seed=seed,
+        max_tokens=200, sample_free=lambda budget, stop: backend._decode_free(
+            source, replace(options, max_tokens=budget), [seed, 1], json_stop=False, stop=stop),  # type: ignore[arg-type]
+    )
     parsed = prompt.parse_values(text, policy="strict", representation="semantic")
     assert parsed.values.shape == (61,) and stats.sampled > 0
     if script:

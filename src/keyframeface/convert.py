@@ -13,58 +13,21 @@ Values pass through unchanged: files the published model wrote keep its eye-pitc
 
 from __future__ import annotations
 
-import math
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from . import rig
 from .errors import FormatError
 from .io.registry import export, find_writer, read_any
-from .script import Animation, Keyframes, Script
+from .script import Animation, Script
 
 __all__ = ["convert", "keyframes_to_animation"]
 
 
-def keyframes_to_animation(keyframes: Keyframes, *, fps: float = 60.0) -> Animation:
-    """Place keyframes as frames at their times: (K, 61) frames, one per keyframe, no interpolation.
-
-    Times are the keyframes' ``time_s`` when every keyframe has one; otherwise keyframe ``k`` sits at ``k`` seconds,
-    the KeyframeFace release converter's convention (a warning says so if only some had times). A keyframe without
-    values (its generation failed) becomes a zero frame with ``valid=False``. ``fps`` is the nominal rate recorded
-    in the animation (and the CSV timecode rate); the keyframes ride along in ``Animation.keyframes``.
-    """
-    if not isinstance(keyframes, Keyframes):
-        raise FormatError(f"expected Keyframes, got {type(keyframes).__name__}")
-    k = len(keyframes)
-    times = keyframes.times()
-    if k and all(t is not None for t in times):
-        times_s = np.asarray(times, dtype=np.float64)
-    else:
-        if any(t is not None for t in times):
-            warnings.warn(
-                "some keyframes have time_s and some do not; placing keyframe k at k seconds for all of them",
-                stacklevel=2,
-            )
-        times_s = np.arange(k, dtype=np.float64)
-    frames = np.zeros((k, rig.NUM_CHANNELS), dtype=np.float32)
-    valid = np.ones(k, dtype=bool)
-    for i, kf in enumerate(keyframes.keyframes):
-        if kf.values is None:
-            valid[i] = False
-        else:
-            frames[i] = kf.array
-    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= 1000:
-        raise FormatError(f"fps must be a number in (0, 1000], got {fps!r}")
-    meta = {**dict(keyframes.meta), "source": "keyframes", "timecode_fps": float(fps)}
-    return Animation(
-        frames=frames, fps=float(fps), times_s=times_s, valid=None if valid.all() else valid,
-        keyframes=keyframes, meta=meta,
-    )
+#: Keyframes placed as frames at their times (one frame per keyframe, no interpolation); kept for callers of the
+#: old name: :meth:`keyframeface.script.Animation.from_keyframes` is the one implementation.
+keyframes_to_animation = Animation.from_keyframes
 
 
 def convert(

@@ -43,10 +43,12 @@ from typing import Protocol
 import numpy as np
 
 from .errors import ScriptError
+from .registry import Registry
 
 __all__ = [
     "DP_MAX_CANDIDATES",
     "ENTRY_POINT_GROUP",
+    "METHODS",
     "METRICS",
     "SPAN_MODELS",
     "Fit",
@@ -555,10 +557,14 @@ def dp(fit: Fit, *, max_error: float | None, count: int | None) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------------- registry
-_METHODS: dict[str, SelectionMethod] = {"greedy": greedy, "dp": dp, "rdp": rdp, "uniform": uniform}
 #: Third-party packages add methods through this entry-point group (``name = "pkg.module:function"``).
 ENTRY_POINT_GROUP = "keyframeface.extract_methods"
-_ENTRY_POINTS_LOADED = False
+#: Selection methods by name (built in, registered, or from :data:`ENTRY_POINT_GROUP`, loaded when first listed).
+METHODS: Registry[SelectionMethod] = Registry("extraction method", entry_point_group=ENTRY_POINT_GROUP,
+                                              entry_points="eager")
+for _name, _method in (("greedy", greedy), ("dp", dp), ("rdp", rdp), ("uniform", uniform)):
+    METHODS.register(_name, _method)
+_METHODS = METHODS.entries
 
 
 def register_method(name: str, method: SelectionMethod) -> None:
@@ -567,38 +573,21 @@ def register_method(name: str, method: SelectionMethod) -> None:
         raise ScriptError(f"method names are identifiers, got {name!r}", field="method")
     if not callable(method):
         raise ScriptError(f"a method must be callable, got {type(method).__name__}", field="method")
-    _METHODS[name] = method
-
-
-def _load_entry_points() -> None:
-    global _ENTRY_POINTS_LOADED
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _METHODS or not ep.name.isidentifier():
-            continue
-        try:
-            _METHODS[ep.name] = ep.load()
-        except Exception as exc:  # a broken plug-in must not break the built-in methods
-            logger.warning("extraction method %r from %s could not be loaded: %s", ep.name, ep.value, exc)
+    METHODS.register(name, method)
 
 
 def available_methods() -> tuple[str, ...]:
     """Names of the registered selection methods (built in and from entry points), sorted."""
-    _load_entry_points()
-    return tuple(sorted(_METHODS))
+    return tuple(sorted(METHODS.names()))
 
 
 def get_method(name: str) -> SelectionMethod:
     """The method registered as ``name``; unknown names raise :class:`ScriptError` listing the valid ones."""
-    _load_entry_points()
-    found = _METHODS.get(name) if isinstance(name, str) else None
+    found = METHODS.target(name) if isinstance(name, str) else None
     if found is None:
         raise ScriptError(
-            f"unknown extraction method {str(name)[:40]!r}; choose one of: {', '.join(available_methods())}",
+            f"unknown extraction method {str(name)[:40]!r}; choose one of: {', '.join(available_methods())}"
+            f"{METHODS.suggestion(name)}",
             field="method",
         )
     return found

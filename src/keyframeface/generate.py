@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from ._version import __version__
 from .backends.base import Backend, GenerationOptions
 from .backends.registry import get_backend
 from .errors import BackendError, GenerationError, KeyframeFaceError, ModelOutputError, ScriptError
+from .options import GenerateOptions, Spec, policies, spec_of
 from .script import Keyframes, Script
 
 __all__ = ["GenerateSettings", "generate"]
@@ -45,16 +47,22 @@ _REPAIR_INSTRUCTION = (
 )
 
 
+#: The declared defaults and ranges (keyframeface.options.GenerateOptions); generate() and GenerateSettings read them.
+_D: Final[GenerateOptions] = GenerateOptions()
+_SPECS: Final[dict[str, Spec]] = {f.name: spec_of(f) for f in fields(GenerateOptions)}
+
+
 @dataclass(frozen=True)
 class GenerateSettings:
-    """Orchestration settings recorded in the output's ``meta.options``."""
+    """Orchestration settings recorded in the output's ``meta.options`` (this order); the defaults are
+    :class:`~keyframeface.options.GenerateOptions`'s, ``representation`` resolved (``json`` when not chosen)."""
 
-    concurrency: int = 4
-    retries: int = 2
-    repair_attempts: int = 1
-    policy: str = "strict"
+    concurrency: int = _D.concurrency
+    retries: int = _D.retries
+    repair_attempts: int = _D.repair_attempts
+    policy: str = _D.policy
     representation: str = "json"
-    sync_eyes: bool = True
+    sync_eyes: bool = _D.sync_eyes
     backoff_s: float = 0.5
 
 
@@ -62,15 +70,15 @@ def generate(
     script: Script,
     *,
     backend: str | Backend | None = None,
-    seed: int | None = None,
-    temperature: float = 0.0,
-    timeout_s: float = 120.0,
-    concurrency: int = 4,
-    retries: int = 2,
-    repair_attempts: int = 1,
-    policy: str = "strict",
-    representation: str | None = None,
-    sync_eyes: bool = True,
+    seed: int | None = _D.seed,
+    temperature: float = _D.temperature,
+    timeout_s: float = _D.timeout_s,
+    concurrency: int = _D.concurrency,
+    retries: int = _D.retries,
+    repair_attempts: int = _D.repair_attempts,
+    policy: str = _D.policy,
+    representation: str | None = _D.representation,
+    sync_eyes: bool = _D.sync_eyes,
     explain: bool = False,
     backend_options: Mapping[str, Any] | None = None,
     indices: Sequence[int] | None = None,
@@ -97,10 +105,15 @@ def generate(
     """
     if not isinstance(script, Script):
         raise ScriptError(f"generate() takes a Script, got {type(script).__name__}; use Script.from_dict or load_script")
-    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not 0 < timeout_s < 1e6:
+    t_spec, temp_spec = _SPECS["timeout_s"], _SPECS["temperature"]
+    if isinstance(timeout_s, bool) or not isinstance(timeout_s, (int, float)) or not (
+        (t_spec.low or 0.0) < timeout_s < (t_spec.high or math.inf)
+    ):
         raise ScriptError(f"timeout_s must be a number of seconds > 0, got {timeout_s!r}", field="timeout_s")
-    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not 0 <= temperature <= 10:
-        raise ScriptError(f"temperature must be a number in [0, 10], got {temperature!r}", field="temperature")
+    low_t, high_t = temp_spec.low or 0.0, temp_spec.high or math.inf
+    if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) or not low_t <= temperature <= high_t:
+        raise ScriptError(f"temperature must be a number in [{low_t:g}, {high_t:g}], got {temperature!r}",
+                          field="temperature")
     if script.needs_planning:
         from .plan import plan  # imported lazily: planning is optional
 
@@ -111,8 +124,8 @@ def generate(
             backend_options=backend_options,
             timeout_s=timeout_s,
         )
-    if policy not in ("strict", "repair"):
-        raise ScriptError(f"policy must be 'strict' or 'repair', got {policy!r}")
+    if policy not in policies():
+        raise ScriptError(f"policy must be {' or '.join(repr(p) for p in policies())}, got {policy!r}")
     if concurrency < 1 or retries < 0 or repair_attempts < 0:
         raise ScriptError("concurrency must be >= 1 and retries / repair_attempts >= 0")
 
@@ -134,6 +147,7 @@ def generate(
     results: dict[int, np.ndarray] = {}
     explanations: dict[int, Any] = {}
     warnings_by_kf: dict[int, list[str]] = {}
+    coverage_by_kf: dict[int, dict[str, Any]] = {}
     failed: dict[int, Exception] = {}
     done = 0
 
@@ -210,6 +224,8 @@ def generate(
                     cancel=cancel,
                 )
                 results[i] = _finish_values(result.values, settings)
+                if getattr(result, "coverage", None) is not None:
+                    coverage_by_kf[i] = dict(result.coverage)
                 if explain and result.explanation is not None:
                     explanations[i] = list(result.explanation)
             except KeyframeFaceError as exc:
@@ -236,6 +252,8 @@ def generate(
     }
     if warnings_by_kf:
         meta["warnings"] = {str(i): w for i, w in sorted(warnings_by_kf.items())}
+    if coverage_by_kf:
+        meta["language"] = language_meta(script, coverage_by_kf)
     if explain and explanations:
         meta["explanations"] = {str(i): e for i, e in sorted(explanations.items())}
     out = Keyframes(keyframes=keyframes, background=script.background, emotion=script.emotion, meta=meta)
@@ -258,6 +276,30 @@ def _selected(indices: Sequence[int] | None, count: int) -> list[int]:
             raise ScriptError(f"keyframe index {i!r} is out of range; the script has {count} keyframes", field="indices")
         out.append(i)
     return sorted(set(out))
+
+
+def language_meta(script: Script, coverage: Mapping[int, Mapping[str, Any]]) -> dict[str, Any]:
+    """``meta["language"]``: each keyframe's coverage (what the reading understood) and ``blank``, the 0-based
+    indices of keyframes whose description gave no facial action; each blank keyframe is logged as a warning
+    naming it (numbered from 1) and the words that were not understood. ``--strict`` makes them an error."""
+    blank = sorted(i for i, c in coverage.items() if not c.get("facial", True))
+    for i in blank:
+        logger.warning("%s", blank_message(i, script.keyframes[i].description, coverage[i]))
+    return {"coverage": {str(i): dict(c) for i, c in sorted(coverage.items())}, "blank": blank}
+
+
+def blank_message(index: int, description: str, coverage: Mapping[str, Any]) -> str:
+    """One line saying that keyframe ``index`` (0-based; shown from 1) has no facial action, and why."""
+    unknown = list(coverage.get("unknown") or [])
+    scene = list(coverage.get("scene") or [])
+    why = []
+    if unknown:
+        why.append("words not understood: " + ", ".join(unknown))
+    if scene:
+        why.append("read as scene text: " + "; ".join(scene))
+    shown = description if len(description) <= 60 else description[:57] + "..."
+    return (f"keyframe {index + 1}: no facial action understood in {shown!r}"
+            + (f" ({'; '.join(why)})" if why else "") + "; the face keeps only the emotion baseline")
 
 
 def _short(exc: Exception) -> str:

@@ -245,16 +245,17 @@ def plan_with_llm(
 def _json_objects(text: str, *, raw: str) -> list[dict[str, Any]]:
     """Every outermost JSON object in ``text`` that decodes strictly, in order.
 
-    Uses prompt.py's bounded scanner (one linear pass, braces nested at most ``MAX_NESTING`` deep), then decodes
+    Uses the prompt package's bounded scanner (prompt/lenient_json.py) (one linear pass, braces nested at most ``MAX_NESTING`` deep), then decodes
     each balanced span; a span that does not decode is passed over for the objects inside it. Deeply nested lists
     (``RecursionError`` in :mod:`json`) count as not decoding. Raises :class:`ModelOutputError` for nesting beyond
     the limit.
     """
     from .errors import ModelOutputError
-    from .prompt import MAX_NESTING, _Context, _scan_objects
+    from .prompt.context import ParseContext
+    from .prompt.lenient_json import MAX_NESTING, scan_objects
 
     try:
-        spans, _ = _scan_objects(text, _Context(raw=raw, policy="strict", index=None))
+        spans, _ = scan_objects(text, ParseContext(raw=raw, policy="strict", index=None))
     except ModelOutputError:
         raise ModelOutputError(f"the planning answer nests objects deeper than {MAX_NESTING} levels; expected one "
                                'script object {"background": ..., "keyframes": [...]}', raw_text=raw) from None
@@ -330,6 +331,15 @@ def parse_plan(answer: str, *, text: str = "") -> Script:
         raise ModelOutputError(f"the planning answer is not a valid script: {exc}", raw_text=answer) from None
 
 
+def _has_facial_action(beat: str) -> bool:
+    """Whether the rule reading finds a facial action (not only an emotion word) in ``beat``."""
+    from .semantics.parse import parse
+    from .semantics.reading import read_description
+
+    reading = read_description(beat)
+    return bool(reading.channels) or any(m.kind == "action" for m in parse(reading.text))
+
+
 def _plan_deterministic(text: str) -> Script:
     """The deterministic planner (see the module docstring); ``text`` is stripped and non-empty."""
     beats = split_beats(text)[:MAX_BEATS]
@@ -340,9 +350,16 @@ def _plan_deterministic(text: str) -> Script:
     else:
         arc = EMOTION_ARCS[family or "neutral"]
         descriptions = [arc.onset, arc.apex, arc.settle]
-        # The user's own words go first when they describe the face itself rather than a situation.
+        action = bool(beats) and _has_facial_action(beats[0])
+        # The user's own words go first when they describe the face itself rather than a situation; an action
+        # in them ("bursts out laughing", "jumps", "sobs") is the apex of the arc, not replaced by it.
         if beats and family is None:
             descriptions = [EMOTION_ARCS["neutral"].onset, _fit(_capitalised(beats[0]), MAX_DESCRIPTION_CHARS)]
+            if not action:
+                logger.warning("the text names no facial action or emotion the planner knows: %r; the face may "
+                               "stay neutral", _fit(text, 80))
+        elif action:
+            descriptions = [arc.onset, _fit(_capitalised(beats[0]), MAX_DESCRIPTION_CHARS), arc.settle]
         emotion = arc.label if family else ""
     keyframes = tuple(Keyframe(description=d, time_s=t) for d, t in zip(descriptions, _times(descriptions), strict=True))
     return Script(background=_fit(_capitalised(text), MAX_TEXT_CHARS), emotion=emotion, keyframes=keyframes)

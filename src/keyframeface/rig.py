@@ -17,6 +17,28 @@ Eye-rotation convention (documented in ``docs/conventions.md``; measured on the 
 The published KeyframeFace model writes the opposite pitch sign; files it produced are passed through unchanged by
 ``convert`` (so they match the release's own CSV) and everything keyframeface generates follows the capture
 convention.
+
+Head and eye rotations as 3D rotations (:func:`pose_quaternions`), the same convention for ``HeadYaw/Pitch/Roll``
+and for each eye's ``Yaw/Pitch/Roll``, in glTF axes (metres, +Y up, the face looks toward +Z, the subject's left
+at +X):
+
+* yaw > 0 turns toward the subject's **right** (-X): a rotation of -yaw about +Y;
+* pitch > 0 looks **down**: a rotation of +pitch about +X (it carries +Z toward -Y);
+* roll > 0 tilts the top of the head toward the subject's **right** shoulder: a rotation of +roll about +Z;
+* composed yaw, then pitch, then roll, each about the already turned axes (q = q_yaw * q_pitch * q_roll), the
+  order of Unreal's FRotator that MetaHuman uses.
+
+Scale: one normalised unit is one radian (:data:`RADIANS_PER_UNIT`). Unreal's ARKit face support maps the
+tracked angle's -180..180 degrees to -1..1 (UE4 ``AppleARKitConversion.h``, ``ToBlendShapeMap``: "Map the
+-180..180 range to -1..1"), but the values that the Live Link Face app records do not fit that reading: in the
+real captures in ``shared/realdata`` (27,256 frames with rotation columns) the eye yaw reaches 0.66, which
+would be 119 degrees, beyond what an eye can turn; read as radians it is 38 degrees, about the eye's limit,
+and the eye pitch's 0.40 is 23 degrees. The open-source Live Link senders do the same (MeFaMo sends
+``transforms3d.euler.mat2euler`` radians as HeadYaw/HeadPitch/HeadRoll). Pass ``radians_per_unit=math.pi`` for
+the UE plugin's reading.
+
+An eye whose rotation channels say nothing (yaw and pitch zero on every frame given) while its eyeLook shapes move
+(ARKit-only sources such as MediaPipe) turns by the rotation its eyeLook shapes imply (:func:`eye_angles`).
 """
 
 from __future__ import annotations
@@ -43,15 +65,19 @@ __all__ = [
     "NUM_BLENDSHAPES",
     "NUM_CHANNELS",
     "POSE",
+    "RADIANS_PER_UNIT",
     "ClampReport",
     "canonical_name",
     "clamp",
     "expand_sides",
+    "eye_angles",
     "eye_rotations_from_look",
+    "eyes_follow_look",
     "group_of",
     "is_ignored_name",
     "mirror",
     "neutral",
+    "pose_quaternions",
     "sync_eye_rotations",
     "to_array",
     "to_dict",
@@ -319,3 +345,76 @@ def sync_eye_rotations(values: np.ndarray) -> np.ndarray:
     for k, name in ((0, "LeftEyeYaw"), (1, "LeftEyePitch"), (3, "RightEyeYaw"), (4, "RightEyePitch")):
         out[..., i[name]] = rot[..., k]
     return out
+
+
+# ----------------------------------------------------------------------------------------- rotations in 3D
+#: Radians per normalised unit of the head and eye rotation channels (evidence in the module docstring).
+RADIANS_PER_UNIT: Final = 1.0
+
+
+def eyes_follow_look(values: np.ndarray, side: str) -> bool:
+    """Whether :func:`eye_angles` turns the ``side`` eye (``"Left"`` / ``"Right"``) by its eyeLook shapes: its yaw
+    and pitch channels are zero on every frame of ``values`` (T, 61) while one of its eyeLook shapes is not."""
+    v = np.asarray(values).reshape(-1, NUM_CHANNELS)
+    i = CHANNEL_INDEX
+    look = v[:, [i[f"EyeLook{d}{side}"] for d in ("In", "Out", "Up", "Down")]]
+    return bool(not v[:, i[f"{side}EyeYaw"]].any() and not v[:, i[f"{side}EyePitch"]].any() and look.any())
+
+
+def eye_angles(values: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(yaw, pitch, roll), each (T,), of the ``side`` eye (``"Left"`` / ``"Right"``) over (T, 61) ``values``.
+
+    The eye's own rotation channels, unless they are all zero while its eyeLook shapes move
+    (:func:`eyes_follow_look`): then yaw and pitch are those :func:`eye_rotations_from_look` implies (roll kept).
+    Decided over all the frames given, so pass one frame as (1, 61) to decide frame by frame.
+    """
+    v = np.asarray(values).reshape(-1, NUM_CHANNELS)
+    i = CHANNEL_INDEX
+    yaw, pitch, roll = (v[:, i[f"{side}Eye{a}"]] for a in ("Yaw", "Pitch", "Roll"))
+    if eyes_follow_look(v, side):
+        derived = eye_rotations_from_look(v)
+        k = 0 if side == "Left" else 3
+        return derived[:, k], derived[:, k + 1], roll
+    return yaw, pitch, roll
+
+
+def _axis_quaternions(angle: np.ndarray, axis: int) -> np.ndarray:
+    q = np.zeros((angle.shape[0], 4))
+    q[:, axis] = np.sin(angle / 2.0)
+    q[:, 3] = np.cos(angle / 2.0)
+    return q
+
+
+def _multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Hamilton product of (T, 4) xyzw quaternions: the rotation b, then a."""
+    ax, ay, az, aw = a.T
+    bx, by, bz, bw = b.T
+    return np.stack(
+        [
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+            aw * bw - ax * bx - ay * by - az * bz,
+        ],
+        axis=-1,
+    )
+
+
+def pose_quaternions(
+    yaw: np.ndarray, pitch: np.ndarray, roll: np.ndarray, *, radians_per_unit: float = RADIANS_PER_UNIT
+) -> np.ndarray:
+    """Normalised yaw/pitch/roll (T,) each -> (T, 4) float32 unit quaternions (x, y, z, w) in glTF axes.
+
+    Signs and order as in the module docstring. Consecutive quaternions are kept in the same hemisphere, so
+    linear interpolation between frames takes the short way round.
+    """
+    y = np.asarray(yaw, dtype=np.float64).reshape(-1) * radians_per_unit
+    p = np.asarray(pitch, dtype=np.float64).reshape(-1) * radians_per_unit
+    r = np.asarray(roll, dtype=np.float64).reshape(-1) * radians_per_unit
+    q = _multiply(_multiply(_axis_quaternions(-y, 1), _axis_quaternions(p, 0)), _axis_quaternions(r, 2))
+    if len(q) > 1:
+        flips = np.einsum("ij,ij->i", q[1:], q[:-1]) < 0
+        sign = np.concatenate([[1.0], np.where(np.cumsum(flips) % 2 == 1, -1.0, 1.0)])
+        q *= sign[:, None]
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    return q.astype(np.float32)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -562,6 +563,67 @@ class Animation:
     def duration_s(self) -> float:
         t = self.frame_times()
         return float(t[-1] - t[0]) if t.size else 0.0
+
+    def sample(self, t: float | Sequence[float] | np.ndarray) -> np.ndarray:
+        """The values at time(s) ``t``, in seconds from the first frame: (61,) float32 for a scalar ``t``, else
+        (N, 61) float32 for N times.
+
+        Values are linear between neighbouring frames (at their own ``times_s`` when the animation has them, gaps
+        and all) and held at the first / last frame outside the take; a one-frame animation is that frame at every
+        time. ``valid`` is not consulted. Raises :class:`FormatError` for an animation without frames.
+        """
+        if self.num_frames == 0:
+            raise FormatError("the animation has no frames to sample")
+        when = np.asarray(t, dtype=np.float64)
+        flat = when.reshape(-1)
+        if self.num_frames == 1:
+            values = np.repeat(self.frames[:1], flat.shape[0], axis=0)
+        else:
+            src_t = self.frame_times() - self.frame_times()[0]
+            idx = np.clip(np.searchsorted(src_t, flat, side="right") - 1, 0, self.num_frames - 2)
+            span = np.maximum(src_t[idx + 1] - src_t[idx], 1e-12)
+            w = np.clip((flat - src_t[idx]) / span, 0.0, 1.0)[:, None]
+            values = ((1.0 - w) * self.frames[idx] + w * self.frames[idx + 1]).astype(np.float32)
+        return values[0] if when.ndim == 0 else values
+
+    @classmethod
+    def from_keyframes(cls, keyframes: Keyframes, *, fps: float = 60.0) -> Animation:
+        """Place keyframes as frames at their times: (K, 61) frames, one per keyframe, no interpolation.
+
+        Times are the keyframes' ``time_s`` when every keyframe has one; otherwise keyframe ``k`` sits at ``k``
+        seconds, the KeyframeFace release converter's convention (a warning says so if only some had times). A
+        keyframe without values (its generation failed) becomes a zero frame with ``valid=False``. ``fps`` is the
+        nominal rate recorded in the animation (and the CSV timecode rate); the keyframes ride along in
+        ``Animation.keyframes``. Raises :class:`FormatError` for anything but :class:`Keyframes` or a bad ``fps``.
+        (Smooth curves come from :func:`keyframeface.animate`.)
+        """
+        if not isinstance(keyframes, Keyframes):
+            raise FormatError(f"expected Keyframes, got {type(keyframes).__name__}")
+        k = len(keyframes)
+        times = keyframes.times()
+        if k and all(t is not None for t in times):
+            times_s = np.asarray(times, dtype=np.float64)
+        else:
+            if any(t is not None for t in times):
+                warnings.warn(
+                    "some keyframes have time_s and some do not; placing keyframe k at k seconds for all of them",
+                    stacklevel=2,
+                )
+            times_s = np.arange(k, dtype=np.float64)
+        frames = np.zeros((k, rig.NUM_CHANNELS), dtype=np.float32)
+        valid = np.ones(k, dtype=bool)
+        for i, kf in enumerate(keyframes.keyframes):
+            if kf.values is None:
+                valid[i] = False
+            else:
+                frames[i] = kf.array
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not math.isfinite(fps) or not 0 < fps <= 1000:
+            raise FormatError(f"fps must be a number in (0, 1000], got {fps!r}")
+        meta = {**dict(keyframes.meta), "source": "keyframes", "timecode_fps": float(fps)}
+        return cls(
+            frames=frames, fps=float(fps), times_s=times_s, valid=None if valid.all() else valid,
+            keyframes=keyframes, meta=meta,
+        )
 
     def to_dict(self, *, digits: int | None = 6) -> dict[str, Any]:
         frames = self.frames.astype(np.float64)

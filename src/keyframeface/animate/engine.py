@@ -27,6 +27,7 @@ from .. import rig
 from .._version import __version__
 from ..errors import ScriptError
 from ..models.motion import load_motion
+from ..options import AnimateOptions, meta_options
 from ..script import Animation, Keyframes
 from .consistency import enforce_consistency, rules_obeyed
 from .fitted_life import blink_rate_factor
@@ -58,6 +59,8 @@ GROUP_OFFSETS_S: Final[Mapping[str, float]] = {
 _MAX_FRAMES: Final[int] = 12 * 3600 * 60
 _MOUTH_CLOSE: Final[int] = rig.CHANNEL_INDEX["MouthClose"]
 _JAW_OPEN: Final[int] = rig.CHANNEL_INDEX["JawOpen"]
+#: The declared defaults (keyframeface.options.AnimateOptions): the signature below reads them, so they cannot drift.
+_D: Final[AnimateOptions] = AnimateOptions()
 
 
 def channel_offsets(group_offsets_s: Mapping[str, float] = GROUP_OFFSETS_S) -> np.ndarray:
@@ -98,26 +101,26 @@ def _with_tail(timing: Timing, tail_s: float) -> Timing:
 def animate(
     keyframes: Keyframes,
     *,
-    fps: float = 60.0,
-    duration_s: float | None = None,
-    method: str | None = None,
-    life: bool = True,
-    blinks: bool = True,
-    saccades: bool = True,
-    head_motion: bool = True,
-    offsets: bool = True,
-    consistency: bool = True,
-    seed: int | None = None,
-    vary_timing: bool = False,
-    tail_s: float | None = None,
-    transitions: bool = True,
-    overshoot: bool = True,
-    micro_motion: bool = True,
-    eyes_down: bool = True,
-    lids_follow_gaze: bool = True,
-    emotion_blink_rate: bool = True,
-    resynthesis: bool | None = None,
-    motion_model: str | None = None,
+    fps: float = _D.fps,
+    duration_s: float | None = _D.duration_s,
+    method: str | None = _D.method,
+    life: bool = _D.life,
+    blinks: bool = _D.blinks,
+    saccades: bool = _D.saccades,
+    head_motion: bool = _D.head_motion,
+    offsets: bool = _D.offsets,
+    consistency: bool = _D.consistency,
+    seed: int | None = _D.seed,
+    vary_timing: bool = _D.vary_timing,
+    tail_s: float | None = _D.tail_s,
+    transitions: bool = _D.transitions,
+    overshoot: bool = _D.overshoot,
+    micro_motion: bool = _D.micro_motion,
+    eyes_down: bool = _D.eyes_down,
+    lids_follow_gaze: bool = _D.lids_follow_gaze,
+    emotion_blink_rate: bool = _D.emotion_blink_rate,
+    resynthesis: bool | None = _D.resynthesis,
+    motion_model: str | None = _D.motion_model,
 ) -> Animation:
     """Turn keyframes into dense animation.
 
@@ -237,27 +240,14 @@ def animate(
         "stage": "animate",
         "package": "keyframeface",
         "package_version": __version__,
-        "options": {
-            "fps": fps,
-            "duration_s": duration_s,
-            "method": method,
-            "life": life,
-            "blinks": blinks,
-            "saccades": saccades,
-            "head_motion": head_motion,
-            "offsets": offsets,
-            "consistency": consistency,
-            "vary_timing": vary_timing,
-            "tail_s": tail_s,
-            "transitions": transitions,
-            "overshoot": overshoot,
-            "micro_motion": micro_motion,
-            "eyes_down": eyes_down,
-            "lids_follow_gaze": lids_follow_gaze,
-            "emotion_blink_rate": emotion_blink_rate,
-            "resynthesis": resynthesis,
-            "motion_model": motion_model,
-        },
+        # Every declared option but the seed (recorded on its own), in declaration order.
+        "options": meta_options(
+            AnimateOptions(fps=fps, duration_s=duration_s, method=method, life=life, blinks=blinks, saccades=saccades,
+                           head_motion=head_motion, offsets=offsets, consistency=consistency, seed=seed,
+                           vary_timing=vary_timing, tail_s=tail_s, transitions=transitions, overshoot=overshoot,
+                           micro_motion=micro_motion, eyes_down=eyes_down, lids_follow_gaze=lids_follow_gaze,
+                           emotion_blink_rate=emotion_blink_rate, resynthesis=resynthesis, motion_model=motion_model)
+        ),
         "seed": seed,
         "seed_source": seed_source,
         "blink_rate_factor": rate if live and blinks else None,

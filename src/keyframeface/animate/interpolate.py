@@ -42,9 +42,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import ScriptError
+from ..registry import Registry
 
 __all__ = [
     "DEFAULT_METHOD",
+    "INTERPOLATORS",
     "Interpolator",
     "expand_holds",
     "get_interpolator",
@@ -147,7 +149,12 @@ def _makima_tangents(x: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ registry
-_REGISTRY: dict[str, Interpolator] = {}
+#: Interpolation methods by name; third-party packages may also add them through the
+#: ``keyframeface.interpolators`` entry-point group (``name = "pkg.module:INTERPOLATOR"``).
+INTERPOLATORS: Registry[Interpolator] = Registry(
+    "interpolation method", entry_point_group="keyframeface.interpolators", entry_points="eager"
+)
+_REGISTRY = INTERPOLATORS.entries
 
 
 def register_interpolator(method: Interpolator) -> None:
@@ -158,20 +165,21 @@ def register_interpolator(method: Interpolator) -> None:
         raise ValueError(f"interpolator kind must be 'step', 'linear' or 'hermite', got {method.kind!r}")
     if method.kind == "hermite" and method.tangents is None:
         raise ValueError("a 'hermite' interpolator needs a tangents function")
-    _REGISTRY[method.name] = method
+    INTERPOLATORS.register(method.name, method)
 
 
 def interpolators() -> tuple[str, ...]:
     """Names of the registered methods, sorted."""
-    return tuple(sorted(_REGISTRY))
+    return tuple(sorted(INTERPOLATORS.names()))
 
 
 def get_interpolator(name: str) -> Interpolator:
     """The method registered as ``name``; :class:`ScriptError` listing the valid names otherwise."""
-    found = _REGISTRY.get(name) if isinstance(name, str) else None
-    if found is None:
+    found = INTERPOLATORS.target(name) if isinstance(name, str) else None
+    if not isinstance(found, Interpolator):
         raise ScriptError(
-            f"unknown interpolation method {str(name)[:40]!r}; expected one of {', '.join(interpolators())}",
+            f"unknown interpolation method {str(name)[:40]!r}; expected one of {', '.join(interpolators())}"
+            f"{INTERPOLATORS.suggestion(name)}",
             field="method",
         )
     return found

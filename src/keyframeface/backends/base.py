@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..errors import BackendUnavailableError
+from ..options import OptionInfo, describe, option_names
 from ..script import Script
 
 __all__ = ["Backend", "Capabilities", "DirectResult", "GenerationOptions", "Message"]
@@ -61,11 +63,14 @@ class DirectResult:
 
     ``values``: (61,) float32 in ``rig.CHANNELS`` order, already within range.
     ``explanation``: optional list of ``{"phrase": str, "channels": {name: value}, "rule": str}`` records saying
-    which words produced which channel values.
+    which words produced which channel values. ``coverage``: see the field.
     """
 
     values: np.ndarray
     explanation: Sequence[Mapping[str, Any]] | None = None
+    #: What the backend understood of the description (the rule composer's ``coverage``: ``facial`` false when it
+    #: found no facial action, ``unknown`` the words it could not read); ``None`` when a backend does not say.
+    coverage: Mapping[str, Any] | None = None
 
 
 class Backend:
@@ -77,6 +82,31 @@ class Backend:
 
     name: ClassVar[str] = ""
     capabilities: ClassVar[Capabilities] = Capabilities()
+    #: The options this backend takes (its constructor's keywords), declared once as a frozen dataclass whose fields
+    #: carry a default and a help line (:func:`keyframeface.options.option`), like simonw/llm's ``Options``:
+    #: :func:`~keyframeface.backends.registry.get_backend` refuses other names and ``keyframeface backends`` lists
+    #: them. ``None``: not declared (a third-party backend written before this); its keywords are not checked.
+    Options: ClassVar[type | None] = None
+
+    @classmethod
+    def options_info(cls) -> list[OptionInfo] | None:
+        """The declared options (name, type, default, help), or ``None`` when :attr:`Options` is not declared."""
+        return None if cls.Options is None else describe(cls.Options)
+
+    @classmethod
+    def check_options(cls, options: Mapping[str, Any]) -> None:
+        """Raise :class:`~keyframeface.errors.BackendUnavailableError` (one line naming the valid options) when
+        ``options`` holds a name :attr:`Options` does not declare; nothing to check without a declaration."""
+        if cls.Options is None:
+            return
+        valid = option_names(cls.Options)
+        unknown = sorted(str(k) for k in options if k not in valid)
+        if unknown:
+            takes = ", ".join(valid) if valid else "no options"
+            raise BackendUnavailableError(
+                f"backend {cls.name!r} does not take these options: {', '.join(u[:40] for u in unknown)}; "
+                f"it takes {takes}"
+            )
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:

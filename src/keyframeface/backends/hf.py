@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from ..errors import BackendError, BackendUnavailableError, FormatError
+from ..options import option
 from .base import Backend, Capabilities, GenerationOptions, Message
 
 __all__ = ["HFBackend"]
@@ -77,6 +78,23 @@ def _resolve_ref(ref: str, *, what: str, flag: str) -> str:
     return ref
 
 
+@dataclass(frozen=True)
+class HFOptions:
+    """The hf backend's options (:class:`HFBackend`'s constructor keywords; its docstring has more)."""
+
+    model: str | None = option(None, help="a Hugging Face id or a local folder with the model and its tokenizer "
+                               "(required)")
+    adapter: str | None = option(None, help="a PEFT LoRA adapter folder or hub id")
+    device: str = option("auto", help="auto, cpu, cuda, cuda:N or mps")
+    dtype: str = option("auto", help="auto (bfloat16 on cuda, float32 elsewhere), bfloat16, float16, float32, float64")
+    max_new_tokens: int | None = option(None, low=1, help="answer length limit (default: the call's max_tokens)")
+    batch_size: int = option(8, low=1, help="conversations generated together")
+    trust_remote_code: bool = option(False, help="let transformers run the model repository's code")
+    local_files_only: bool = option(False, help="never download")
+    constrained: bool = option(False, help="only valid release-format JSON answers (representation json)")
+    attn_implementation: str | None = option(None, help="passed to from_pretrained (sdpa, eager ...)")
+
+
 class HFBackend(Backend):
     """transformers + PEFT, in-process (chat backend with batched generation).
 
@@ -102,6 +120,7 @@ class HFBackend(Backend):
 
     name: ClassVar[str] = "hf"
     capabilities: ClassVar[Capabilities] = Capabilities(chat=True, batch=True, seed=True, structured=True)
+    Options: ClassVar[type | None] = HFOptions  # declared once: names, defaults, help
 
     def __init__(
         self,
@@ -224,7 +243,9 @@ class HFBackend(Backend):
 
     def _answer_key(self, messages: Sequence[Message], options: GenerationOptions) -> str | None:
         """The answer key for constrained decoding, from the first user message that names its target."""
-        if not self.constrained or options.representation != "json":
+        from .hf_constrained import constrains
+
+        if not self.constrained or not constrains(options.representation):
             return None
         from .. import prompt
 

@@ -1,8 +1,10 @@
 """Constrained decoding for the ``hf`` backend: the model may only write a valid release-format answer.
 
-The answer's shape is fixed by the release (``reference/keyframeface-release/example_result.jsonl``): compact JSON
-``{"Keyframe_one":{"EyeBlinkLeft":0.0,...,"RightEyeRoll":0.0}}`` with all 61 channels in ``rig.CHANNELS`` order. Only
-the numbers are free. :class:`AnswerGrammar` is a character automaton over exactly that text, with numbers limited to
+The answer's shape is the representation's grammar spec (:mod:`keyframeface.prompt.grammar`); this decoder handles
+object answers (:attr:`~keyframeface.prompt.grammar.GrammarSpec.is_object`, see :func:`constrains`): the release's
+compact JSON ``{"Keyframe_one":{"EyeBlinkLeft":0.0,...,"RightEyeRoll":0.0}}`` with all 61 channels in ``rig.CHANNELS``
+order (:func:`~keyframeface.prompt.grammar.object_segments`). Only the numbers are free. :class:`AnswerGrammar` is a
+character automaton over exactly that text, with numbers limited to
 ``0``, ``1`` and ``0.d`` / ``1.0`` with at most :data:`MAX_DECIMALS` decimals (a leading ``-`` only for the 9 pose
 channels), so every accepted answer parses under ``policy="strict"``. :class:`TokenConstraint` turns the automaton
 into allowed token ids per state by walking a trie of the vocabulary's token strings, so a step costs a few dict
@@ -18,11 +20,12 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from .. import rig
+from ..prompt import grammar as answer_grammar
 
-__all__ = ["MAX_DECIMALS", "AnswerGrammar", "State", "TokenConstraint"]
+__all__ = ["MAX_DECIMALS", "AnswerGrammar", "State", "TokenConstraint", "constrains"]
 
-#: Decimals a number may have: format_answer's default is 3 and the release's answers use 1.
-MAX_DECIMALS: Final[int] = 3
+#: Decimals a number may have: format_answer's default is 3 and the release's answers use 1 (the grammars' limit).
+MAX_DECIMALS: Final[int] = answer_grammar.MAX_DECIMALS
 
 #: ``(segment index, position)``: a literal segment's next character offset, or a number segment's sub-state.
 State = tuple[int, int]
@@ -61,9 +64,13 @@ def _number_step(sub: int, ch: str, negative: bool) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class _Number:
-    negative: bool  # pose channels are in [-1, 1]
+def constrains(representation: str) -> bool:
+    """Whether answers of ``representation`` can be constrained here (its grammar is an object answer); the others
+    are generated unconstrained."""
+    from ..prompt import grammar_for
+
+    spec = grammar_for(representation)
+    return spec is not None and spec.is_object
 
 
 class AnswerGrammar:
@@ -72,13 +79,7 @@ class AnswerGrammar:
 
     def __init__(self, key: str | None) -> None:
         self.key = key
-        segments: list[str | _Number] = []
-        prefix = f'{{"{key}":{{"' if key else '{"'
-        for i, name in enumerate(rig.CHANNELS):
-            segments.append((prefix if i == 0 else ',"') + name + '":')
-            segments.append(_Number(negative=i >= rig.NUM_BLENDSHAPES))
-        segments.append("}}" if key else "}")
-        self._segments: tuple[str | _Number, ...] = tuple(segments)
+        self._segments: tuple[str | answer_grammar.ValueSlot, ...] = answer_grammar.object_segments(key)
         self.start: State = (0, 0)
 
     def done(self, state: State) -> bool:
@@ -95,7 +96,7 @@ class AnswerGrammar:
             if segment[pos] != ch:
                 return None
             return (seg + 1, 0) if pos + 1 == len(segment) else (seg, pos + 1)
-        sub = _number_step(pos, ch, segment.negative)
+        sub = _number_step(pos, ch, segment.signed)
         if sub is not None:
             return (seg, sub)
         if _is_terminal(pos):  # the number ended: ch must start the literal that follows it

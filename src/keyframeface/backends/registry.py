@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import BackendUnavailableError
-from ..plugins import MissingModule, load_target
+from ..plugins import MissingModule
+from ..registry import Registry
 from .base import Backend
 
-__all__ = ["DEFAULT_BACKEND", "FALLBACK_BACKEND", "BackendInfo", "default_backend_name", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
+__all__ = ["BACKENDS", "DEFAULT_BACKEND", "FALLBACK_BACKEND", "BackendInfo", "default_backend_name", "get_backend", "list_backends", "register_backend", "resolve_backend_class"]
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +24,20 @@ DEFAULT_BACKEND = "bundled"
 #: Used, with a warning, when the default cannot run here (its encoder package was removed or not installed).
 FALLBACK_BACKEND = "rules"
 
-_REGISTRY: dict[str, str] = {
-    "rules": "keyframeface.backends.rules:RulesBackend",
-    "bundled": "keyframeface.backends.bundled:BundledBackend",
-    "llama": "keyframeface.backends.llama:LlamaBackend",
-    "openai": "keyframeface.backends.openai:OpenAIBackend",
-    "hf": "keyframeface.backends.hf:HFBackend",
-}
-_ENTRY_POINTS_LOADED = False
+#: Every backend by name: built in, registered, or from the ``keyframeface.backends`` entry-point group.
+BACKENDS: Registry[str | type[Backend]] = Registry(
+    "backend", entry_point_group="keyframeface.backends", valid_name=lambda n: bool(n)
+)
+for _name, _target, _extra in (
+    ("rules", "keyframeface.backends.rules:RulesBackend", None),
+    ("bundled", "keyframeface.backends.bundled:BundledBackend", None),
+    ("llama", "keyframeface.backends.llama:LlamaBackend", "llm"),
+    ("openai", "keyframeface.backends.openai:OpenAIBackend", None),
+    ("hf", "keyframeface.backends.hf:HFBackend", "hf"),
+):
+    BACKENDS.register(_name, _target, extra=_extra)
+#: The registry's ``{name: "module:Class"}`` dict (kept under its old name for code that patched it).
+_REGISTRY = BACKENDS.entries
 
 
 def register_backend(name: str, target: str | type[Backend]) -> None:
@@ -39,23 +46,11 @@ def register_backend(name: str, target: str | type[Backend]) -> None:
         raise ValueError(f"backend names are identifiers, got {name!r}")
     if isinstance(target, type):
         target = f"{target.__module__}:{target.__qualname__}"
-    _REGISTRY[name] = target
-
-
-def _load_entry_points() -> None:
-    global _ENTRY_POINTS_LOADED
-    if _ENTRY_POINTS_LOADED:
-        return
-    _ENTRY_POINTS_LOADED = True
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="keyframeface.backends"):
-        _REGISTRY.setdefault(ep.name, ep.value)
+    BACKENDS.register(name, target)
 
 
 def _names() -> list[str]:
-    _load_entry_points()
-    return sorted(_REGISTRY)
+    return sorted(BACKENDS.names())
 
 
 def resolve_backend_class(name: str) -> type[Backend]:
@@ -64,12 +59,13 @@ def resolve_backend_class(name: str) -> type[Backend]:
     Raises :class:`BackendUnavailableError` listing the valid names when ``name`` is unknown, or saying what is
     missing when the backend's module cannot be imported.
     """
-    _load_entry_points()
-    target = _REGISTRY.get(name)
+    target = BACKENDS.target(name)
     if target is None:
-        raise BackendUnavailableError(f"unknown backend {str(name)[:40]!r}; choose one of: {', '.join(_names())}")
+        raise BackendUnavailableError(
+            f"unknown backend {str(name)[:40]!r}; choose one of: {', '.join(_names())}{BACKENDS.suggestion(name)}"
+        )
     try:
-        cls = load_target(target)
+        cls = BACKENDS.load(name)
     except MissingModule as exc:
         raise BackendUnavailableError(f"backend {name!r} cannot be imported: {exc}") from None
     if not (isinstance(cls, type) and issubclass(cls, Backend)):
@@ -104,6 +100,7 @@ def get_backend(name: str | Backend | None = None, **options: Any) -> Backend:
         usable, reason = cls.availability()
     if not usable:
         raise BackendUnavailableError(f"backend {cls.name!r} is not usable here: {reason}")
+    cls.check_options(options)  # names against the backend's declared Options, with the list of valid ones
     try:
         return cls(**options)
     except TypeError as exc:

@@ -22,6 +22,7 @@ No model, no randomness, no extra dependencies; well under a millisecond per key
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -29,12 +30,18 @@ import numpy as np
 from ..errors import ScriptError
 from ..script import Script
 from ..semantics.composer import compose
+from ..semantics.reading import read_description
 from .base import Backend, Capabilities, DirectResult, GenerationOptions
 
 __all__ = ["RULES_VERSION", "RulesBackend"]
 
 #: Version of the rule set, recorded in output metadata; bump it when the rules change what they produce.
-RULES_VERSION = "1"
+RULES_VERSION = "2"  # 2: reading layer (casual, technical, idioms, scene text, relative notes)
+
+
+@dataclass(frozen=True)
+class RulesOptions:
+    """The rules backend takes no options."""
 
 
 class RulesBackend(Backend):
@@ -45,6 +52,7 @@ class RulesBackend(Backend):
 
     name: ClassVar[str] = "rules"
     capabilities: ClassVar[Capabilities] = Capabilities(explains=True, concurrent=True)
+    Options: ClassVar[type | None] = RulesOptions  # declared once: names, defaults, help
 
     def describe(self) -> dict[str, Any]:
         return {"backend": self.name, "model": "keyframeface-rules", "rules_version": RULES_VERSION}
@@ -67,7 +75,7 @@ class RulesBackend(Backend):
         if previous is None and index > 0:
             previous = self._values_up_to(script, index - 1)
         comp = self._compose(script, index, previous)
-        return DirectResult(values=comp.values, explanation=list(comp.explanation))
+        return DirectResult(values=comp.values, explanation=list(comp.explanation), coverage=comp.coverage)
 
     def explain(self, script: Script, index: int, *, previous: np.ndarray | None = None) -> list[dict[str, Any]]:
         """Which phrase of keyframe ``index`` produced which channel values: records
@@ -83,6 +91,9 @@ class RulesBackend(Backend):
         prev_desc = script.keyframes[index - 1].description if index > 0 else ""
         if previous is not None:
             previous = np.asarray(previous, dtype=np.float32).reshape(-1)
+        before = None
+        if index >= 2 and read_description(kf.description).needs_history:  # "undo": the keyframe two back
+            before = self._values_up_to(script, index - 2)
         try:
             return compose(
                 kf.description,
@@ -90,6 +101,7 @@ class RulesBackend(Backend):
                 background=script.background,
                 previous=previous,
                 previous_description=prev_desc,
+                before_previous=before,
             )
         except ValueError as exc:
             raise ScriptError(str(exc), field=f"keyframes[{index}]") from None

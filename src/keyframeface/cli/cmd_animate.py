@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GenerationError, ScriptError
-from ..script import Keyframes, save_json
-from .cmd_generate import run_generate
-
-DEFAULT_FORMATS = ("csv", "json", "glb")
-ALL_FORMATS = ("csv", "json", "glb", "gltf", "npz")
+from ..pipeline import ALL_FORMATS, DEFAULT_FORMATS
+from ..script import Keyframes
+from .common import read_script_arg
 
 
 def add_parser(sub: Any) -> None:
-    from .common import add_backend_args, add_script_args
+    from .common import add_animate_args, add_backend_args, add_script_args
 
     p = sub.add_parser("animate", help="script -> keyframes + animation files (CSV, JSON, glTF): the main job",
                        description="Generate keyframes for a script and animate them into files that MetaHuman / "
@@ -31,13 +29,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", default=None, help="file name stem (default: the script's stem, or 'animation')")
     p.add_argument("--format", default=",".join(DEFAULT_FORMATS),
                    help=f"comma-separated output formats among {', '.join(ALL_FORMATS)} (default: %(default)s)")
-    p.add_argument("--fps", type=float, default=60.0, help="frame rate (default: %(default)s)")
-    p.add_argument("--duration-s", type=float, default=None, help="total duration when keyframes carry no times")
-    p.add_argument("--method", default=None, help="interpolation method (step, linear, cubic, pchip, akima)")
-    p.add_argument("--no-life", dest="life", action="store_false", help="no blinks, saccades or head motion")
-    p.add_argument("--no-blinks", dest="blinks", action="store_false", help="no automatic blinks")
-    p.add_argument("--no-saccades", dest="saccades", action="store_false", help="no eye saccades")
-    p.add_argument("--no-head-motion", dest="head_motion", action="store_false", help="no head drift / breathing")
+    add_animate_args(p)  # --fps, --duration-s, --method, --no-life ...: declared in keyframeface.options
     p.add_argument("--explain", action="store_true", help="record and print which phrase produced which channels")
     p.add_argument("--preview", nargs="?", const="gif", default=None, choices=("gif", "mp4"),
                    help="also write previews: a contact sheet, a curve plot and a GIF (or --preview mp4); "
@@ -54,46 +46,43 @@ def _formats(spec: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..animate import animate
-    from ..io.registry import export
-    from .cmd_generate import print_explanations
+    from ..pipeline import keyframes_path
+    from ..pipeline import run as run_pipeline
+    from .common import animate_options, backend_options, generate_options
+    from .outputs import check_strict, print_explanations, stage_progress
 
     formats = _formats(args.format)
     outdir = Path(args.output)
     if outdir.exists() and not outdir.is_dir():
         raise ScriptError(f"--output {outdir} exists and is not a folder")
     stem = args.name or (Path(args.script).stem if args.script and args.script != "-" else "animation")
-    keys_path = outdir / f"{stem}.keyframes.json"
+    script = read_script_arg(args)
     try:
-        keys = run_generate(args)
+        with stage_progress(quiet=args.quiet) as progress:
+            result = run_pipeline(
+                script,
+                backend=args.backend,
+                backend_options=backend_options(args),
+                generate_options=generate_options(args),  # --seed, --policy ...: keyframeface.options
+                animate_options=animate_options(args),  # --fps, --method, --no-life ...
+                explain=args.explain,
+                output=outdir,
+                name=stem,
+                formats=formats,
+                preview=args.preview,
+                progress=progress,
+            )
     except GenerationError as exc:
-        if isinstance(exc.partial, Keyframes):
-            save_json(exc.partial, keys_path)
-            print(f"keyframeface: partial keyframes saved to {keys_path}", file=sys.stderr)
+        if isinstance(exc.partial, Keyframes):  # run saved the keyframes that succeeded
+            print(f"keyframeface: partial keyframes saved to {keyframes_path(outdir, stem)}", file=sys.stderr)
         raise
+    keys, anim = result.keyframes, result.animation
+    check_strict(args, keys)  # after writing: the files stay for inspection, the exit status says it failed
+    assert anim is not None  # run animates unless told to stop after generating
     if args.explain:
         print_explanations(keys)
-    anim = animate(
-        keys,
-        fps=args.fps,
-        duration_s=args.duration_s,
-        method=args.method,
-        life=args.life,
-        blinks=args.blinks,
-        saccades=args.saccades,
-        head_motion=args.head_motion,
-        seed=args.seed,
-    )
-    save_json(anim.keyframes if anim.keyframes is not None else keys, keys_path)
-    written = [keys_path]
-    for fmt in formats:
-        written.append(export(anim, outdir / f"{stem}.{fmt}", format=fmt))
-    if args.preview:
-        from .cmd_render import write_animate_previews
-
-        written.extend(write_animate_previews(anim, outdir, stem, video=args.preview, quiet=args.quiet))
     if not args.quiet:
-        for path in written:
+        for path in result.written:
             print(f"wrote {path}", file=sys.stderr)
         print(f"{len(keys)} keyframes, {anim.num_frames} frames at {anim.fps:g} fps ({anim.duration_s:.2f} s)",
               file=sys.stderr)

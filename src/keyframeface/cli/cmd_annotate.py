@@ -35,8 +35,8 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..script import load_keyframes
     from ..semantics.annotate import annotate
-    from .cmd_generate import save_keyframes
     from .common import backend_options, write_text_output
+    from .outputs import save_keyframes
 
     keys = load_keyframes(args.keyframes)
     options = backend_options(args) if args.backend else None

@@ -8,13 +8,15 @@ from typing import Any
 
 
 def add_parser(sub: Any) -> None:
+    from ..io.registry import writer_names
+
     p = sub.add_parser("convert", help="convert between formats (by extension)",
                        description="Convert between keyframeface formats: release result .jsonl, keyframes / "
                        "animation .json, Live Link Face .csv, .npz, .gltf/.glb. The output format follows the "
                        "extension unless --format is given.")
     p.add_argument("input", help="input file")
     p.add_argument("-o", "--output", required=True, help="output file")
-    p.add_argument("--format", default=None, help="output format name (csv, json, npz, gltf, glb)")
+    p.add_argument("--format", default=None, help=f"output format name ({', '.join(writer_names())})")
     p.set_defaults(run=run)
 
 

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ..errors import FormatError, ScriptError
+from ..options import policies, representations
 from .common import add_backend_args, backend_options, progress_bar, write_text_output
 
 log = logging.getLogger(__name__)
@@ -57,8 +58,6 @@ log = logging.getLogger(__name__)
 
 #: Spec keys that are generation options rather than backend constructor options.
 GENERATION_KEYS: Final[tuple[str, ...]] = ("representation", "policy", "temperature", "seed")
-_REPRESENTATIONS: Final[tuple[str, ...]] = ("json", "compact", "semantic")
-_POLICIES: Final[tuple[str, ...]] = ("strict", "repair")
 _MAX_SPEC_CHARS: Final[int] = 2000
 _NAME_RE: Final[re.Pattern[str]] = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,99}")
 #: A comma starts a new item only when ``KEY=`` follows it, so JSON values may hold commas.
@@ -122,16 +121,12 @@ def parse_backend_spec(text: str) -> BackendSpec:
     generate: dict[str, Any] = {}
     temperature: float | None = None
     seed: int | None = None
-    if "representation" in spec_options:
-        value = spec_options.pop("representation")
-        if value not in _REPRESENTATIONS:
-            raise _spec_error(text, f"representation must be one of {', '.join(_REPRESENTATIONS)}, got {value!r}")
-        generate["representation"] = value
-    if "policy" in spec_options:
-        value = spec_options.pop("policy")
-        if value not in _POLICIES:
-            raise _spec_error(text, f"policy must be one of {', '.join(_POLICIES)}, got {value!r}")
-        generate["policy"] = value
+    for key, valid in (("representation", representations), ("policy", policies)):  # keyframeface.options
+        if key in spec_options:
+            value = spec_options.pop(key)
+            if value not in valid():
+                raise _spec_error(text, f"{key} must be one of {', '.join(valid())}, got {value!r}")
+            generate[key] = value
     if "temperature" in spec_options:
         value = spec_options.pop("temperature")
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
@@ -157,7 +152,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-semantic", dest="semantic", action="store_false",
                    help="skip the semantic checks on the evaluation cases")
     p.add_argument("--cases", default=None, help="semantic cases: a JSON file or packaged sets by name, joined by commas: dev (the rules "
-                   "backend's development set), eval, paraphrase (default: eval)")
+                   "backend's development set), eval, paraphrase, multilingual (default: eval)")
     p.add_argument("--evaluator", default=None, help="evaluator weights .npz (default: the packaged one)")
 
 
@@ -196,7 +191,7 @@ def add_parser(sub: Any) -> None:
     s = evsub.add_parser("semantic", help="run the semantic checks (phrases -> constraints on values)")
     s.add_argument("--backend", default=None, help="backend to evaluate (default: the offline default)")
     s.add_argument("--cases", default=None, help="a cases JSON file or packaged sets by name joined by commas: "
-                   "dev (default: the rules backend's development set), eval, paraphrase")
+                   "dev (default: the rules backend's development set), eval, paraphrase, multilingual")
     s.add_argument("--json", dest="json_out", default=None, help="write the full report as JSON to this file")
     s.add_argument("--failures", action="store_true", help="list every failed check")
     s.set_defaults(run=run_semantic)
@@ -232,8 +227,8 @@ def run_semantic(args: argparse.Namespace) -> int:
 
 
 def _context(args: argparse.Namespace) -> tuple[list[Any], Any, dict[str, Any], dict[str, float]]:
-    from ..evaluate.evaluator import load_evaluator
     from ..evaluate.runner import load_split, real_pairs_ceiling
+    from ..models.evaluator.inference import load_evaluator
 
     if not args.corpus:
         raise FormatError("give --corpus DIR: a dataset folder; build one with `keyframeface dataset build -o corpus`")

@@ -6,7 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from .cmd_generate import save_keyframes
+from .outputs import save_keyframes
 
 
 def add_parser(sub: Any) -> None:

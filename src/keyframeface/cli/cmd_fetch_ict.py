@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
+
+__all__ = ["add_parser", "main", "run"]
 
 
 def add_parser(sub: Any) -> None:
-    from ..render.asset_fetch import DEFAULT_REF, default_asset_dir
+    from ..head.fetch import DEFAULT_REF, default_asset_dir
 
     p = sub.add_parser(
         "fetch-ict",
@@ -25,7 +28,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..render.asset_fetch import convert_ict, default_asset_dir, fetch_ict
+    from ..head.fetch import convert_ict, default_asset_dir, fetch_ict
 
     out = args.output or default_asset_dir()
     if args.from_dir:
@@ -42,3 +45,10 @@ def run(args: argparse.Namespace) -> int:
             path = fetch_ict(out, ref=args.ref, url=args.url, timeout_s=args.timeout_s, progress=progress)
     sys.stdout.write(f"{path}\n")
     return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """``keyframeface fetch-ict ARGV`` : exit code."""
+    from .main import main as cli_main
+
+    return cli_main(["fetch-ict", *argv])

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from ..errors import GenerationError
-from ..script import Keyframes, save_json
-from .common import (
-    add_backend_args,
-    add_script_args,
-    backend_options,
-    progress_bar,
-    read_script_arg,
-    write_text_output,
-)
+from ..script import Keyframes, Script
+from .common import add_backend_args, add_script_args, backend_options, generate_options, read_script_arg
+from .outputs import check_strict, print_explanations, save_keyframes, stage_progress
+
+__all__ = ["add_parser", "generate_keyframes", "print_explanations", "run", "run_generate", "save_keyframes"]
 
 
 def add_parser(sub: Any) -> None:
@@ -30,46 +25,28 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=run)
 
 
-def run_generate(args: argparse.Namespace) -> Keyframes:
-    """Shared by ``generate`` and ``animate``: generate with a progress bar; partial results are re-raised."""
-    from ..generate import generate
+def generate_keyframes(args: argparse.Namespace, script: Script) -> Keyframes:
+    """Keyframes for ``script`` by :func:`keyframeface.pipeline.run` (planned first when it is free text) with the
+    backend flags of ``args`` and a progress bar; a :class:`GenerationError` keeps its partial keyframes."""
+    from ..pipeline import run as run_pipeline
 
-    script = read_script_arg(args)
-    if script.needs_planning:  # plan first so the progress bar counts the real keyframes
-        from ..plan import plan
-
-        script = plan(script.text or "", backend=args.backend, seed=args.seed,
-                      backend_options=backend_options(args), timeout_s=args.timeout_s)
-    with progress_bar(len(script.keyframes), "generate", quiet=args.quiet) as update:
-        return generate(
+    with stage_progress(quiet=args.quiet) as progress:
+        keys = run_pipeline(
             script,
             backend=args.backend,
-            seed=args.seed,
-            policy=args.policy,
-            concurrency=args.concurrency,
-            representation=args.representation,
-            temperature=args.temperature,
-            timeout_s=args.timeout_s,
             backend_options=backend_options(args),
+            generate_options=generate_options(args),  # --seed, --policy, --temperature ...: keyframeface.options
             explain=getattr(args, "explain", False),
-            progress=update,
-        )
+            stop_after="generate",
+            progress=progress,
+        ).keyframes
+    check_strict(args, keys)
+    return keys
 
 
-def print_explanations(keys: Keyframes) -> None:
-    explanations = keys.meta.get("explanations") or {}
-    for i, kf in enumerate(keys.keyframes):
-        print(f"keyframe {i + 1}: {kf.description}", file=sys.stderr)
-        for record in explanations.get(str(i), []):
-            channels = ", ".join(f"{n}={v:.2f}" for n, v in dict(record.get("channels", {})).items())
-            print(f"  {record.get('phrase', '')!r} [{record.get('rule', '')}] -> {channels}", file=sys.stderr)
-
-
-def save_keyframes(keys: Keyframes, output: str) -> None:
-    if output == "-":
-        write_text_output(json.dumps(keys.to_dict(), ensure_ascii=False, indent=1) + "\n", None)
-    else:
-        save_json(keys, output)
+def run_generate(args: argparse.Namespace) -> Keyframes:
+    """The script of ``args`` (``SCRIPT`` or ``--text``) through :func:`generate_keyframes`."""
+    return generate_keyframes(args, read_script_arg(args))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,19 +15,14 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ..errors import FormatError, ScriptError
 from ..script import Animation, Keyframes, Script
 
 __all__ = ["add_parser", "frame_progress", "run", "write_animate_previews"]
-
-OUTPUTS = (".png", ".svg", ".gif", ".mp4")
-
 
 def add_parser(sub: Any) -> None:
     from .common import add_backend_args
@@ -90,109 +85,51 @@ def _read_input(args: argparse.Namespace) -> Keyframes | Animation:
 
     obj = read_any(args.input)
     if isinstance(obj, Script):
-        from .cmd_generate import run_generate
+        from ..pipeline import run as run_pipeline
+        from .common import backend_options, generate_options
+        from .outputs import stage_progress
 
-        # run_generate reads the script from args.script / args.text, as ``generate`` does.
-        gen_args = argparse.Namespace(**vars(args))
-        gen_args.script, gen_args.text = args.input, None
-        return run_generate(gen_args)
+        with stage_progress(quiet=args.quiet) as progress:
+            return run_pipeline(obj, backend=args.backend, backend_options=backend_options(args),
+                                generate_options=generate_options(args), stop_after="generate",
+                                progress=progress).keyframes
     return obj
 
 
-def _animation(obj: Keyframes | Animation, *, life: bool) -> Animation:
-    if isinstance(obj, Animation):
-        return obj
-    from ..animate import animate
-
-    return animate(obj, life=life)
-
-
-def _single_values(obj: Keyframes | Animation, *, time_s: float | None, keyframe: int | None) -> np.ndarray:
-    """The (61,) values of one face: at ``time_s``, of keyframe ``keyframe`` (1-based), else the first pose."""
-    if time_s is not None and keyframe is not None:
-        raise ScriptError("give --time-s or --keyframe, not both")
-    if keyframe is not None:
-        keys = obj.keyframes if isinstance(obj, Animation) else obj
-        if keys is None or not len(keys):
-            raise ScriptError("--keyframe needs keyframes; this input has none (use --time-s)")
-        if not 1 <= keyframe <= len(keys):
-            raise ScriptError(f"--keyframe must be between 1 and {len(keys)}, got {keyframe}")
-        return keys.keyframes[keyframe - 1].array
-    if time_s is None:
-        if isinstance(obj, Keyframes):
-            return obj.keyframes[0].array if len(obj) else np.zeros(61, np.float32)
-        if obj.num_frames == 0:
-            raise FormatError("the animation has no frames")
-        return obj.frames[0]
-    anim = _animation(obj, life=False)
-    if not 0.0 <= time_s <= anim.duration_s + 1e-9:
-        raise ScriptError(f"--time-s must be within [0, {anim.duration_s:.3f}] seconds, got {time_s:g}")
-    times = anim.frame_times() - anim.frame_times()[0]
-    return np.array([np.interp(time_s, times, anim.frames[:, j]) for j in range(anim.frames.shape[1])],
-                    dtype=np.float32)
-
-
 def run(args: argparse.Namespace) -> int:
+    from ..render.outputs import find_output, output_suffixes, render
+
     out = Path(args.output)
     ext = out.suffix.lower()
-    if ext not in OUTPUTS:
-        raise FormatError(f"cannot tell what to render from {ext or 'no extension'!r}; use one of {', '.join(OUTPUTS)}")
+    if ext not in output_suffixes():
+        find_output(out)  # raises: no output writes this suffix
     if args.curves and ext != ".png":
         raise FormatError("--curves writes a .png plot; give an output ending in .png")
     if args.channels and not args.curves:
         raise ScriptError("--channels chooses the curves of --curves; add --curves")
     if out.exists() and out.is_dir():
         raise FormatError(f"--output {out} is a folder; give a file name ending in {ext or '.png'}")
+    kind: str | None
     if args.gallery:
         if args.input or ext != ".png":
             raise ScriptError("--gallery takes no input file and writes a .png")
-        from ..render.raster import write_png
-        from ..render.sheet import channel_gallery
-
-        with frame_progress("gallery", quiet=args.quiet) as update:
-            write_png(channel_gallery(renderer=args.renderer, size=args.size or 160,
-                                      columns=args.columns or 8, progress=update), out)
-        if not args.quiet:
-            print(f"wrote {os.fspath(out)}", file=sys.stderr)
-        return 0
-    if not args.input:
-        raise ScriptError("give an INPUT file to render (or --gallery)")
-    if not Path(args.input).exists():
-        raise FormatError(f"cannot read {args.input}: no such file")
-    obj = _read_input(args)
-    single = args.time_s is not None or args.keyframe is not None
-    if ext == ".svg" or (ext == ".png" and single and not args.curves):
-        values = _single_values(obj, time_s=args.time_s, keyframe=args.keyframe)
-        size = args.size or 512
-        if ext == ".svg":
-            if args.renderer != "2d":
-                raise FormatError("SVG is drawn by the 2d renderer only; use --renderer 2d or write a .png")
-            from ..io.atomic import atomic_write_text
-            from ..render.face2d import face_svg
-
-            atomic_write_text(out, face_svg(values, size=size))
-        else:
-            from ..render import get_renderer
-            from ..render.raster import write_png
-
-            write_png(get_renderer(args.renderer).render(values, size=size), out)
-    elif ext == ".png" and args.curves:
-        from ..render.curves import write_curves
-
-        channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
-        write_curves(_animation(obj, life=False) if isinstance(obj, Keyframes) else obj, out, channels=channels)
-    elif ext == ".png":
-        from ..render.sheet import write_sheet
-
-        with frame_progress("sheet", quiet=args.quiet) as update:
-            write_sheet(obj, out, renderer=args.renderer, size=args.size or 256, columns=args.columns,
-                        count=args.count, progress=update)
+        obj = None
+        kind = "gallery"
     else:
-        from ..render.video import write_video
-
-        anim = _animation(obj, life=args.life)
-        with frame_progress(ext[1:], quiet=args.quiet) as update:
-            write_video(anim, out, renderer=args.renderer, size=args.size or 256, fps=args.fps, progress=update)
+        if not args.input:
+            raise ScriptError("give an INPUT file to render (or --gallery)")
+        if not Path(args.input).exists():
+            raise FormatError(f"cannot read {args.input}: no such file")
+        obj = _read_input(args)
+        kind = "curves" if args.curves else None
+    output = find_output(out, kind=kind, single=args.time_s is not None or args.keyframe is not None)
+    # Progress bars for the outputs that draw many faces, named as before ("sheet", "gif", "mp4", "gallery").
+    bar = {"sheet": "sheet", "gallery": "gallery", "video": ext[1:]}.get(output.name)
+    channels = [c.strip() for c in args.channels.split(",") if c.strip()] if args.channels else None
+    with frame_progress(bar, quiet=args.quiet) if bar else nullcontext(None) as update:
+        render(obj, out, kind=output.name, renderer=args.renderer, size=args.size, time_s=args.time_s,
+               keyframe=args.keyframe, channels=channels, fps=args.fps, columns=args.columns, count=args.count,
+               life=args.life, progress=update)
     if not args.quiet:
         print(f"wrote {os.fspath(out)}", file=sys.stderr)
     return 0

@@ -24,7 +24,7 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--corpus", required=True, help="dataset folder (keyframeface dataset build -o corpus)")
     e.add_argument("-o", "--output", default="evaluator.npz", help="weights file, .npz (default: %(default)s); "
                    "the recipe goes beside it as .json")
-    from ..train.evaluator import EvaluatorConfig
+    from ..models.evaluator.train import EvaluatorConfig
 
     defaults = EvaluatorConfig()
     e.add_argument("--seed", type=int, default=defaults.seed, help="seed (default: %(default)s)")
@@ -37,7 +37,7 @@ def add_parser(sub: Any) -> None:
     e.add_argument("--threads", type=int, default=defaults.threads, help="torch CPU threads (default: %(default)s)")
     e.set_defaults(run=run_evaluator)
 
-    from ..train.bundled import BundledConfig
+    from ..models.bundled.train import BundledConfig
 
     bd = BundledConfig()
     b = tsub.add_parser("bundled", help="rebuild the bundled backend's grounding head (numpy; needs [bundled])",
@@ -46,7 +46,7 @@ def add_parser(sub: Any) -> None:
                         "encoder; a softmax regression fitted with numpy. Writes OUTPUT.npz and the recipe "
                         "OUTPUT.json (config, corpus version, encoder sha256, seed, metrics, sha256 of the weights). "
                         "Use it with `--backend bundled --option head=OUTPUT.npz`, or replace the packaged "
-                        "keyframeface/models/bundled-head.npz to ship it.")
+                        "keyframeface/models/bundled/bundled-head.npz to ship it.")
     b.add_argument("--corpus", required=True, help="dataset folder (keyframeface dataset build -o corpus)")
     b.add_argument("-o", "--output", default="bundled-head.npz", help="weights file, .npz (default: %(default)s); "
                    "the recipe goes beside it as .json")
@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
 def run_evaluator(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from ..train.evaluator import EvaluatorConfig, train_evaluator
+    from ..models.evaluator.train import EvaluatorConfig, train_evaluator
     from .common import progress_bar
 
     cfg = replace(EvaluatorConfig(), seed=args.seed, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -94,7 +94,7 @@ def run_bundled(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from ..errors import FormatError
-    from ..train.bundled import BundledConfig, train_bundled
+    from ..models.bundled.train import BundledConfig, train_bundled
     from .common import progress_bar
 
     for name, value, low in (("--steps", args.steps, 1), ("--lexicon-samples", args.lexicon_samples, 0)):
@@ -108,7 +108,7 @@ def run_bundled(args: argparse.Namespace) -> int:
                   min_none_kept=args.min_none_kept)
     encode = info = None
     if args.encoder:
-        from ..encoder import load_encoder
+        from ..models.bundled.encoder import load_encoder
 
         enc = load_encoder(args.encoder)
         encode, info = enc.encode, enc.describe()

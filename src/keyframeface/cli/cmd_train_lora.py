@@ -16,7 +16,8 @@ from typing import Any
 
 def add_lora_parser(tsub: Any) -> None:
     """Add the ``lora`` sub-command to the ``train`` sub-parsers ``tsub``."""
-    from ..train.lora import DEFAULT_TARGETS, LoraConfig
+    from ..models.lora.train import DEFAULT_TARGETS, LoraConfig
+    from ..options import representations
 
     d = LoraConfig()
     p = tsub.add_parser("lora", help="LoRA fine-tuning of a small LLM for the llama backend (needs torch, peft)",
@@ -25,7 +26,7 @@ def add_lora_parser(tsub: Any) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--sft", help="SFT export folder (keyframeface dataset sft)")
     src.add_argument("--corpus", help="dataset folder, exported to conversations on the fly")
-    p.add_argument("--representation", choices=("json", "compact", "semantic"), default=d.representation,
+    p.add_argument("--representation", choices=representations(), default=d.representation,
                    help="answer representation (default: %(default)s)")
     p.add_argument("-o", "--output", required=True, help="output folder (replaced atomically)")
     p.add_argument("--base", default=None, help="base model: a Hugging Face folder / id or a .gguf file "
@@ -54,7 +55,7 @@ def add_lora_parser(tsub: Any) -> None:
 
 def run_lora(args: argparse.Namespace) -> int:
     """Run ``keyframeface train lora``; prints a JSON summary on stdout."""
-    from ..train.lora import LoraConfig, train_lora
+    from ..models.lora.train import LoraConfig, train_lora
     from .common import progress_bar
 
     cfg = LoraConfig(representation=args.representation, digits=args.digits, steps=args.steps,

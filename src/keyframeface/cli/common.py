@@ -8,13 +8,25 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from ..errors import ScriptError
 from ..io.atomic import atomic_write_text
+from ..options import AnimateOptions, GenerateOptions, add_cli_arguments, from_namespace
 from ..script import Script, load_script
 
-__all__ = ["add_backend_args", "add_script_args", "backend_options", "progress_bar", "read_script_arg", "write_text_output"]
+__all__ = [
+    "GENERATE_FLAGS",
+    "add_animate_args",
+    "add_backend_args",
+    "add_script_args",
+    "animate_options",
+    "backend_options",
+    "generate_options",
+    "progress_bar",
+    "read_script_arg",
+    "write_text_output",
+]
 
 
 def add_script_args(p: argparse.ArgumentParser) -> None:
@@ -31,15 +43,31 @@ def add_backend_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--adapter", default=None, help="LoRA adapter path or name (llama, hf, openai with LoRA modules)")
     p.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                    help="extra backend option (repeatable), e.g. --option n_ctx=4096")
-    p.add_argument("--representation", default=None, choices=("json", "compact", "semantic"),
-                   help="what the LLM writes: the release's full 61-key JSON, compact active channels, or a short "
-                   "description then values (default: the LoRA adapter's training representation, else json)")
-    p.add_argument("--temperature", type=float, default=0.0, help="sampling temperature for LLM backends")
-    p.add_argument("--timeout-s", type=float, default=120.0, help="per-request timeout for LLM backends")
-    p.add_argument("--seed", type=int, default=None, help="seed for backends that sample")
-    p.add_argument("--policy", choices=("strict", "repair"), default="strict",
-                   help="invalid model answers: fail and re-ask (strict) or repair with warnings")
-    p.add_argument("--concurrency", type=int, default=4, help="parallel requests for chat backends")
+    # Declared once in keyframeface.options (defaults, choices, help); this order is the help's.
+    add_cli_arguments(p, GenerateOptions, GENERATE_FLAGS)
+    p.add_argument("--strict", action="store_true",
+                   help="fail (exit non-zero) when a keyframe's description gives no facial action, instead of "
+                   "warning and keeping only the emotion baseline")
+
+
+#: The generate options every backend-using command takes as flags, in --help order.
+GENERATE_FLAGS: Final[tuple[str, ...]] = ("representation", "temperature", "timeout_s", "seed", "policy", "concurrency")
+
+
+def generate_options(args: argparse.Namespace) -> GenerateOptions:
+    """The :class:`~keyframeface.options.GenerateOptions` given by the flags of :func:`add_backend_args`."""
+    return from_namespace(GenerateOptions, args)
+
+def add_animate_args(p: argparse.ArgumentParser) -> None:
+    """The flags of every :class:`~keyframeface.options.AnimateOptions` field declared for the CLI (``--fps``,
+    ``--method``, ``--no-life`` ...); the seed is generate's ``--seed``."""
+    add_cli_arguments(p, AnimateOptions)
+
+
+def animate_options(args: argparse.Namespace) -> AnimateOptions:
+    """The :class:`~keyframeface.options.AnimateOptions` given by the flags of :func:`add_animate_args`; the seed
+    is ``--seed`` (generate's; ``None``: the engine derives one from the keyframes' content)."""
+    return from_namespace(AnimateOptions, args, seed=getattr(args, "seed", None))
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:

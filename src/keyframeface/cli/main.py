@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "backends",
     "eval",
     "serve",
+    "stream",
     "render",
     "annotate",
     "dataset",

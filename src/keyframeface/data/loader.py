@@ -28,6 +28,7 @@ import numpy as np
 from .. import rig
 from ..errors import FormatError, KeyframeFaceError
 from ..io.files import checked_size
+from ..registry import Registry
 from ..script import MAX_FILE_BYTES, Animation, Keyframe, Keyframes, read_json_file
 from .layout import (
     DATASET_FILE,
@@ -41,6 +42,7 @@ from .layout import (
 )
 
 __all__ = [
+    "ADAPTERS",
     "Clip",
     "Dataset",
     "DatasetAdapter",
@@ -146,26 +148,32 @@ class DatasetAdapter(Protocol):
     def load(self, path: Path) -> Dataset: ...
 
 
-_ADAPTERS: dict[str, DatasetAdapter] = {}
+#: Dataset adapters by name, in the order :func:`load_dataset` tries them; third-party packages may also add them
+#: through the ``keyframeface.dataset_adapters`` entry-point group (``name = "pkg.module:ADAPTER"``).
+ADAPTERS: Registry[DatasetAdapter] = Registry(
+    "dataset adapter", entry_point_group="keyframeface.dataset_adapters", entry_points="eager"
+)
+_ADAPTERS = ADAPTERS.entries
 
 
 def register_adapter(adapter: DatasetAdapter) -> None:
     """Add (or replace) a dataset adapter; it is tried by :func:`load_dataset` in registration order."""
     if not isinstance(adapter, DatasetAdapter):
         raise TypeError("a dataset adapter needs name, description, detect(path) and load(path)")
-    _ADAPTERS[adapter.name] = adapter
+    ADAPTERS.register(adapter.name, adapter)
 
 
 def list_adapters() -> list[DatasetAdapter]:
     """Every registered adapter, in the order they are tried."""
-    return list(_ADAPTERS.values())
+    return [ADAPTERS.entries[n] for n in ADAPTERS.names()]
 
 
 def get_adapter(name: str) -> DatasetAdapter:
     """The adapter called ``name``; :class:`FormatError` listing the known ones otherwise."""
-    if name not in _ADAPTERS:
-        raise FormatError(f"unknown dataset adapter {name!r}; known: {', '.join(_ADAPTERS)}")
-    return _ADAPTERS[name]
+    found = ADAPTERS.target(name)
+    if found is None:
+        raise FormatError(f"unknown dataset adapter {name!r}; known: {', '.join(ADAPTERS)}{ADAPTERS.suggestion(name)}")
+    return found
 
 
 def load_dataset(path: str | Path, *, adapter: str | None = None) -> Dataset:
@@ -179,10 +187,10 @@ def load_dataset(path: str | Path, *, adapter: str | None = None) -> Dataset:
         raise FormatError(f"dataset {p} does not exist")
     if adapter is not None:
         return get_adapter(adapter).load(p)
-    for candidate in _ADAPTERS.values():
+    for candidate in list_adapters():
         if candidate.detect(p):
             return candidate.load(p)
-    known = "; ".join(f"{a.name}: {a.description}" for a in _ADAPTERS.values())
+    known = "; ".join(f"{a.name}: {a.description}" for a in list_adapters())
     raise FormatError(
         f"{p} is not a dataset any adapter recognises ({known}). For another layout, such as the KeyframeFace "
         "authors' dataset, register an adapter with keyframeface.data.loader.register_adapter()"

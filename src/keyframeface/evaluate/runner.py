@@ -39,8 +39,8 @@ import numpy as np
 
 from .. import rig
 from ..errors import BackendUnavailableError, FormatError, GenerationError, KeyframeFaceError
+from ..models.evaluator.inference import Evaluator, load_evaluator
 from ..script import Keyframes, load_keyframes
-from .evaluator import Evaluator, load_evaluator
 from .intervals import Interval, ratio_interval
 from .metrics import (
     diversity,

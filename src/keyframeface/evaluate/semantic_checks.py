@@ -55,11 +55,16 @@ __all__ = [
 DEFAULT_CASES_PATH = Path(__file__).resolve().parent / "data" / "semantic_cases.json"
 CASES_FORMAT = "keyframeface.semantic_cases"
 #: Packaged case sets by name: the rules backend's development set, the evaluation set and the second,
-#: paraphrase-only evaluation set (both hand-written for evaluation and not tuned to any backend).
+#: paraphrase-only evaluation set (both hand-written for evaluation and not tuned to any backend), and the
+#: multilingual set (descriptions in eight languages other than English, checked by their meaning).
 NAMED_CASES: Mapping[str, Path] = {
     "dev": DEFAULT_CASES_PATH,
     "eval": DEFAULT_CASES_PATH.with_name("eval_cases.json"),
     "paraphrase": DEFAULT_CASES_PATH.with_name("paraphrase_cases.json"),
+    # language as people write it (issue 13): one set per kind
+    **{kind: DEFAULT_CASES_PATH.with_name(f"{kind}_cases.json")
+       for kind in ("relative", "scene", "casual", "technical", "scope")},
+    "multilingual": DEFAULT_CASES_PATH.with_name("multilingual_cases.json"),
 }
 MAX_EXPRESSION_CHARS = 400
 MAX_DEPTH = 32

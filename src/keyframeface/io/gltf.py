@@ -14,14 +14,14 @@ What a file holds (the glTF 2.0 specification, Khronos, https://registry.khronos
   Ready Player Me avatars use.
 * one animation, ``keyframeface``: the morph ``weights`` (LINEAR, T x 52 floats), and ``rotation`` tracks
   (LINEAR, unit quaternions) for the head from HeadYaw/HeadPitch/HeadRoll and for each eye from its
-  Yaw/Pitch/Roll; conventions and the radians-per-unit scale in :mod:`keyframeface.io.head_model`. Times are
+  Yaw/Pitch/Roll; conventions and the radians-per-unit scale in :mod:`keyframeface.rig`. Times are
   seconds from the first frame (the original start is kept in ``asset.extras.keyframeface.start_time_s``).
 
 Weights are the animation's values clipped to the rig's ranges, except that ``MouthClose`` is limited to
 ``JawOpen``: ARKit defines mouthClose as closing the lips of an open jaw, and every ARKit rig (the ICT head
 included, see its README) pushes the lips through each other otherwise. Frames marked not valid (tracking
 loss) are left out. When an eye's rotation channels are all zero but its eyeLook blendshapes move (ARKit-only
-sources such as MediaPipe), the eye turns by :func:`keyframeface.rig.eye_rotations_from_look` instead.
+sources such as MediaPipe), the eye turns by the rotation they imply instead (:func:`keyframeface.rig.eye_angles`).
 
 Bytes are deterministic for the same input: no timestamps, fixed key order, the buffer laid out in one order.
 Validated with the Khronos glTF-Validator and re-imported with three.js in ``tests/test_gltf.py``.
@@ -36,16 +36,17 @@ import math
 import os
 import struct
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 import numpy as np
 
 from .. import rig
 from .._version import __version__
 from ..errors import FormatError
+from ..head.model import HeadModel, Part
+from ..rig import RADIANS_PER_UNIT, pose_quaternions
 from ..script import Animation, Keyframes
 from .atomic import atomic_write_bytes
-from .head_model import RADIANS_PER_UNIT, HeadModel, Part, pose_quaternions
 
 __all__ = ["MESHES", "TARGET_NAME_STYLES", "gltf_bytes", "load_head", "morph_target_names", "write_gltf"]
 
@@ -81,10 +82,10 @@ def load_head(mesh: str | os.PathLike[str] = "default") -> HeadModel:
     else."""
     name = mesh.strip().lower() if isinstance(mesh, str) else None
     if name == "default":
-        from .gltf_mesh import default_head
+        from ..head.procedural import default_head
 
         return default_head()
-    from .ict_head import load_ict_head
+    from ..head.ict import load_ict_head
 
     if name == "ict":
         return load_ict_head()
@@ -104,9 +105,7 @@ def _frames_and_times(anim: Animation | Keyframes) -> tuple[np.ndarray, np.ndarr
     if isinstance(anim, Keyframes):
         # One behaviour with io.registry.export: keyframes sit at their time_s, or keyframe k at k seconds when
         # they have none; a keyframe without values becomes an invalid frame, left out below.
-        from ..convert import keyframes_to_animation
-
-        anim = keyframes_to_animation(anim)
+        anim = Animation.from_keyframes(anim)
     if isinstance(anim, Animation):
         frames = anim.frames
         times = np.asarray(anim.frame_times(), dtype=np.float64)
@@ -143,18 +142,12 @@ def _weights(values: np.ndarray) -> np.ndarray:
 
 
 def _eye_angles(values: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(yaw, pitch, roll) (T,) of one eye; from the eyeLook shapes when the rotation channels are all zero."""
-    i = rig.CHANNEL_INDEX
-    yaw, pitch, roll = (values[:, i[f"{side}Eye{a}"]] for a in ("Yaw", "Pitch", "Roll"))
-    look = values[:, [i[f"EyeLook{d}{side}"] for d in ("In", "Out", "Up", "Down")]]
-    if not yaw.any() and not pitch.any() and look.any():
-        derived = rig.eye_rotations_from_look(values)
-        k = 0 if side == "Left" else 3
+    """(yaw, pitch, roll) (T,) of one eye over the whole take (:func:`keyframeface.rig.eye_angles`)."""
+    if rig.eyes_follow_look(values, side):
         log.info(
             "glTF: %s eye rotation channels are zero; turning the eye from its eyeLook shapes", side.lower()
         )
-        return derived[:, k], derived[:, k + 1], roll
-    return yaw, pitch, roll
+    return rig.eye_angles(values, side)
 
 
 # -------------------------------------------------------------------------------------------- the document
@@ -480,27 +473,28 @@ def gltf_bytes(
 
 def write_gltf(
     anim: Animation | Keyframes,
-    path: str | os.PathLike[str],
+    path: str | os.PathLike[str] | IO[bytes],
     *,
     binary: bool | None = None,
     mesh: str | os.PathLike[str] = "default",
     target_names: str = "livelink",
     radians_per_unit: float = RADIANS_PER_UNIT,
 ) -> None:
-    """Write ``anim`` as a glTF 2.0 file at ``path``, atomically.
+    """Write ``anim`` as a glTF 2.0 file at ``path``, atomically (or to a binary stream: then pass ``binary``).
 
     ``binary``: ``None`` decides by the extension (``.glb`` binary; ``.gltf`` JSON with the buffer embedded as
     a base64 data URI, one self-contained file). ``mesh``: ``"default"`` (a small head generated in code),
     ``"ict"`` (the ICT-FaceKit head from the shared data folder) or a path to an ICT-style ``.npz``.
     ``target_names``: ``"livelink"`` (``EyeBlinkLeft``) or ``"arkit"`` (``eyeBlinkLeft``).
     ``radians_per_unit``: how many radians one normalised unit of the head / eye rotation channels is (1.0;
-    see :mod:`keyframeface.io.head_model`). :class:`Keyframes` are written as frames at their ``time_s``
+    see :func:`keyframeface.rig.pose_quaternions`). :class:`Keyframes` are written as frames at their ``time_s``
     (linear in between). The same input gives the same bytes. Raises :class:`FormatError` for a bad option, a
     missing mesh asset, or an animation without usable frames.
     """
-    p = Path(path)
+    if binary is None and not isinstance(path, (str, os.PathLike)):
+        raise FormatError("writing glTF to a stream needs binary=True (.glb) or binary=False (.gltf)")
     if binary is None:
-        suffix = p.suffix.lower()
+        suffix = Path(cast("str | os.PathLike[str]", path)).suffix.lower()
         if suffix not in (".glb", ".gltf"):
             raise FormatError(
                 f"cannot tell glTF JSON from binary by {suffix or 'no extension'!r}; "
@@ -510,4 +504,7 @@ def write_gltf(
     data = gltf_bytes(
         anim, binary=bool(binary), mesh=mesh, target_names=target_names, radians_per_unit=radians_per_unit
     )
-    atomic_write_bytes(p, data)
+    if isinstance(path, (str, os.PathLike)):
+        atomic_write_bytes(path, data)
+    else:
+        path.write(data)

@@ -84,7 +84,7 @@ COUNT_COLUMNS: Final[tuple[str, ...]] = ("BlendShapeCount", "BlendshapeCount")
 DEFAULT_TIMECODE_FPS: Final[float] = 60.0
 
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
-Destination = Union[str, "os.PathLike[str]", IO[str]]
+Destination = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
 _CHUNK_ROWS: Final[int] = 8192  # rows converted to numbers at once: bounded memory for huge takes
 _MAX_NAMES_SHOWN: Final[int] = 8
@@ -555,10 +555,20 @@ def _write_text(destination: Destination, lines: Iterable[str]) -> None:
             for line in lines:
                 handle.write(line)
         return
+    if isinstance(destination, (io.RawIOBase, io.BufferedIOBase)):
+        # A binary stream (the registry's export): the same UTF-8 bytes as the path form, no newline translation.
+        text = io.TextIOWrapper(cast(IO[bytes], destination), encoding="utf-8", newline="")
+        try:
+            for line in lines:
+                text.write(line)
+            text.flush()
+        finally:
+            text.detach()
+        return
     if not hasattr(destination, "write"):
         raise FormatError(f"expected a file path or an open text file, got {type(destination).__name__}")
     for line in lines:
-        destination.write(line)
+        cast(IO[str], destination).write(line)
 
 
 def write_livelink_csv(
@@ -570,7 +580,7 @@ def write_livelink_csv(
     timecode_fps: float | None = None,
     number_format: Literal["fixed", "short"] = "fixed",
 ) -> None:
-    """Write ``anim`` as a Live Link Face CSV to a path (atomically) or an open text stream.
+    """Write ``anim`` as a Live Link Face CSV to a path (atomically), an open text stream or a binary stream (UTF-8).
 
     Header ``Timecode,<header_count>,<61 names in rig.CHANNELS order>`` (``header_count=None`` leaves the count
     column out). One row per frame: its timecode from ``anim.frame_times()`` at ``timecode_fps`` (default:
@@ -622,15 +632,13 @@ def write_keyframes_csv(
     """Write keyframes as a Live Link Face CSV with one row per keyframe, like the KeyframeFace release converter.
 
     Keyframe ``k`` is written at its ``time_s``, or at ``k`` seconds (``00:00:0k:00.000``, the release's
-    convention) when keyframes lack times (see :func:`keyframeface.convert.keyframes_to_animation`). Values are in
+    convention) when keyframes lack times (see :meth:`keyframeface.script.Animation.from_keyframes`). Values are in
     shortest form rounded to ``digits`` (``0.2``, ``-0.1``), so the release answers give the release's CSV values
     exactly. A keyframe without values (its generation failed) is written as ``timecode,0``.
     """
-    from ..convert import keyframes_to_animation  # convert imports the registry, which names this module
-
     if not isinstance(keyframes, Keyframes):
         raise FormatError(f"expected Keyframes, got {type(keyframes).__name__}")
-    anim = keyframes_to_animation(keyframes, fps=timecode_fps)
+    anim = Animation.from_keyframes(keyframes, fps=timecode_fps)
     write_livelink_csv(
         anim, destination, digits=digits, header_count=header_count, timecode_fps=timecode_fps,
         number_format=number_format,

@@ -18,7 +18,7 @@ import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any, Final
+from typing import IO, Any, Final
 
 import numpy as np
 
@@ -35,8 +35,9 @@ MAX_NPZ_BYTES: Final[int] = 512 * 1024 * 1024
 _MAX_FRAMES: Final[int] = 10_000_000  # about 46 hours at 60 fps; bounds the uncompressed size (2.4 GB)
 
 
-def write_npz(anim: Animation, path: str | os.PathLike[str], *, compress: bool = True) -> None:
-    """Write ``anim`` to ``path`` (``.npz``) atomically; see the module docstring for the arrays."""
+def write_npz(anim: Animation, path: str | os.PathLike[str] | IO[bytes], *, compress: bool = True) -> None:
+    """Write ``anim`` to ``path`` (``.npz``) atomically, or to a seekable binary stream; see the module docstring
+    for the arrays."""
     if not isinstance(anim, Animation):
         raise FormatError(f"expected an Animation, got {type(anim).__name__}")
     try:
@@ -60,6 +61,9 @@ def write_npz(anim: Animation, path: str | os.PathLike[str], *, compress: bool =
     if anim.valid is not None and not anim.valid.all():
         arrays["valid"] = np.asarray(anim.valid, dtype=bool)
     save = np.savez_compressed if compress else np.savez
+    if not isinstance(path, (str, os.PathLike)):
+        save(path, **arrays)  # type: ignore[arg-type]
+        return
     with atomic_open(path, "wb") as handle:
         save(handle, **arrays)  # type: ignore[arg-type]
 

@@ -1,9 +1,11 @@
-"""One registry of writers, looked up by name or file extension, and one reader for every format.
+"""One registry of writers and one of readers, looked up by name, file extension or (readers) content.
 
-Like whisper's output writers: each format is a small writer function in its own module, named here by a dotted
-path (``"keyframeface.io.livelink_csv:write_livelink_csv"``) and imported only when used, so ``import keyframeface``
+Like whisper's output writers: each format is a small function in its own module, named here by a dotted path
+(``"keyframeface.io.livelink_csv:write_livelink_csv"``) and imported only when used, so ``import keyframeface``
 stays light and a format whose module or optional package is missing fails with a clear :class:`FormatError`
-only when asked for. Third parties add formats with :func:`register_writer`.
+only when asked for. Writers write to an open binary stream; :func:`export` opens the file atomically around it
+and :func:`export_bytes` hands the bytes back (the web app's downloads). Third parties add formats with
+:func:`register_writer` and :func:`register_reader`; to add a format, write its module and register it below.
 
 ==========  ==============  ===========================================  ===========================================
 name        extensions      Animation                                    Keyframes
@@ -15,34 +17,100 @@ name        extensions      Animation                                    Keyfram
 ``glb``     .glb            glTF 2.0 binary                              keyframes placed as frames at their times
 ==========  ==============  ===========================================  ===========================================
 
-"Keyframes placed as frames at their times" is :func:`keyframeface.convert.keyframes_to_animation`: one frame per
+"Keyframes placed as frames at their times" is :meth:`keyframeface.script.Animation.from_keyframes`: one frame per
 keyframe (no interpolation: run ``animate`` for smooth curves). A :class:`~keyframeface.script.Script` can only be
-written as JSON.
+written as JSON. Readers: ``.csv`` (Live Link Face), ``.json`` / ``.yaml`` (keyframeface documents), ``.npz``,
+``.jsonl`` (KeyframeFace release results); see :data:`READ_FORMATS`.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
+import io
 import os
-from collections.abc import Callable, Mapping
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError
 from ..plugins import MissingModule, load_target
+from ..registry import Registry, install_hint
 from ..script import Animation, Keyframes, Script
+from .atomic import atomic_open
 
-__all__ = ["READ_FORMATS", "WRITERS", "Writer", "export", "find_writer", "read_any", "register_writer", "writer_names"]
+__all__ = [
+    "READERS",
+    "READ_FORMATS",
+    "WRITERS",
+    "Reader",
+    "Writer",
+    "export",
+    "export_bytes",
+    "find_reader",
+    "find_writer",
+    "read_any",
+    "reader_names",
+    "register_reader",
+    "register_writer",
+    "writer_names",
+]
+
+Document = Script | Keyframes | Animation
 
 
+def _resolve(target: str, what: str, valid: str, extra: str | None) -> Callable[..., Any]:
+    """Import a reader's or writer's function, with errors that say what to install or choose instead."""
+    try:
+        func = load_target(target)
+    except MissingModule as exc:
+        if exc.component_absent:
+            raise FormatError(
+                f"the {what} is not available in this installation ({exc.module} is missing); "
+                f"choose another format: {valid}"
+            ) from None
+        raise FormatError(
+            f"the {what} needs the Python package {exc.missing!r}, which is not installed; install it "
+            f"({install_hint(exc, extra)}) or choose another format"
+        ) from None
+    if not callable(func):
+        module_name, _, attr = target.partition(":")
+        raise FormatError(f"the {what} is broken: {module_name} has no function {attr!r}")
+    return func
+
+
+def _accepted(func: Callable[..., Any], positional: int) -> list[str] | None:
+    """The keyword options ``func`` takes after its ``positional`` leading arguments (``None``: any)."""
+    params = inspect.signature(func).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return [n for n, p in list(params.items())[positional:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)]
+
+
+def _check_options(func: Callable[..., Any], options: Mapping[str, Any], what: str, *, positional: int = 2) -> None:
+    """Refuse options ``func`` does not take (after its ``positional`` leading arguments), naming those it does."""
+    accepted = _accepted(func, positional)
+    if accepted is None:
+        return
+    unknown = [k for k in options if k not in accepted]
+    if unknown:
+        raise FormatError(
+            f"the {what} does not take option {unknown[0]!r}; it takes {', '.join(accepted) or 'no options'}"
+        )
+
+
+# ------------------------------------------------------------------------------------------------- writing
 @dataclass(frozen=True)
 class Writer:
     """A format: ``target`` (``"module:function"``) writes an Animation, ``keyframes_target`` (if any) Keyframes.
 
-    Both are called as ``function(obj, path, **options)``. ``defaults`` are options the format implies (``glb``:
-    ``binary=True``); options given by the caller win. ``extensions`` are lower-case with the dot.
+    With ``stream=True`` (every built-in format) both are called as ``function(obj, stream, **options)`` with an
+    open binary stream; :func:`export` opens the file atomically around it. With ``stream=False`` (the older form,
+    still accepted from third parties) they are called as ``function(obj, path, **options)`` and must write the
+    file atomically themselves. ``defaults`` are options the format implies (``glb``: ``binary=True``); options
+    given by the caller win. ``extensions`` are lower-case with the dot. ``media_type`` is the HTTP content type
+    of the bytes; ``download``: the web app offers the format. ``extra``: the pip extra its packages come with.
     """
 
     name: str
@@ -52,46 +120,27 @@ class Writer:
     keyframes_target: str | None = None
     scripts: bool = False
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    media_type: str = "application/octet-stream"
+    stream: bool = False
+    download: bool = True
+    extra: str | None = None
 
     def load(self, *, keyframes: bool = False) -> Callable[..., Any]:
         """Import and return the writing function (``keyframes=True``: the Keyframes writer)."""
         target = self.keyframes_target if keyframes else self.target
         if target is None:
             raise FormatError(f"the {self.name} writer has no keyframes form")
-        return _resolve(target, self.name)
+        return _resolve(target, f"{self.name} writer", ", ".join(writer_names()), self.extra)
+
+    def accepts(self, option: str) -> bool:
+        """Whether the writer takes the keyword option ``option`` (imports the writer)."""
+        accepted = _accepted(self.load(), 2)
+        return accepted is None or option in accepted
 
 
-def _resolve(target: str, name: str) -> Callable[..., Any]:
-    try:
-        func = load_target(target)
-    except MissingModule as exc:
-        if exc.component_absent:
-            raise FormatError(
-                f"the {name} writer is not available in this installation ({exc.module} is missing); "
-                f"choose another format: {', '.join(writer_names())}"
-            ) from None
-        raise FormatError(
-            f"the {name} writer needs the Python package {exc.missing!r}, which is not installed; install it "
-            f"(pip install {exc.missing.split('.')[0]}) or choose another format"
-        ) from None
-    if not callable(func):
-        module_name, _, attr = target.partition(":")
-        raise FormatError(f"the {name} writer is broken: {module_name} has no function {attr!r}")
-    return func
-
-
-#: Writers by name, in the order ``writer_names()`` lists them.
-WRITERS: dict[str, Writer] = {}
-
-#: File extensions :func:`read_any` understands, and what it returns for each.
-READ_FORMATS: Mapping[str, str] = {
-    ".csv": "Live Link Face CSV -> Animation",
-    ".json": "keyframeface JSON -> Script, Keyframes or Animation",
-    ".yaml": "script or keyframes YAML (needs PyYAML) -> Script or Keyframes",
-    ".yml": "script or keyframes YAML (needs PyYAML) -> Script or Keyframes",
-    ".npz": "keyframeface NumPy archive -> Animation",
-    ".jsonl": "KeyframeFace release results (ms-swift) -> Keyframes",
-}
+#: Writers by name (built in first, then registered ones), in the order ``writer_names()`` lists them.
+_WRITERS: Registry[Writer] = Registry("format")
+WRITERS: dict[str, Writer] = _WRITERS.entries
 
 
 def register_writer(writer: Writer, *, replace: bool = False) -> None:
@@ -100,26 +149,35 @@ def register_writer(writer: Writer, *, replace: bool = False) -> None:
         raise FormatError(f"expected a Writer, got {type(writer).__name__}")
     if writer.name in WRITERS and not replace:
         raise FormatError(f"a writer named {writer.name!r} exists; pass replace=True to override it")
-    WRITERS[writer.name] = writer
+    _WRITERS.register(writer.name, writer)
 
 
 for _writer in (
     Writer("csv", "keyframeface.io.livelink_csv:write_livelink_csv", (".csv",),
-           "Live Link Face CSV for MetaHuman / Unreal", keyframes_target="keyframeface.io.livelink_csv:write_keyframes_csv"),
-    Writer("json", "keyframeface.script:save_json", (".json",), "keyframeface JSON (animation, keyframes or script)",
-           keyframes_target="keyframeface.script:save_json", scripts=True),
-    Writer("npz", "keyframeface.io.npz:write_npz", (".npz",), "NumPy archive of the frames (lossless)"),
+           "Live Link Face CSV for MetaHuman / Unreal", keyframes_target="keyframeface.io.livelink_csv:write_keyframes_csv",
+           media_type="text/csv; charset=utf-8", stream=True),
+    Writer("json", "keyframeface.io.json_file:write_json", (".json",), "keyframeface JSON (animation, keyframes or script)",
+           keyframes_target="keyframeface.io.json_file:write_json", scripts=True, media_type="application/json",
+           stream=True),
+    Writer("npz", "keyframeface.io.npz:write_npz", (".npz",), "NumPy archive of the frames (lossless)",
+           media_type="application/x-npz", stream=True, download=False),
     Writer("gltf", "keyframeface.io.gltf:write_gltf", (".gltf",), "glTF 2.0 with morph-target animation (JSON)",
-           defaults={"binary": False}),
+           defaults={"binary": False}, media_type="model/gltf+json", stream=True),
     Writer("glb", "keyframeface.io.gltf:write_gltf", (".glb",), "glTF 2.0 with morph-target animation (binary)",
-           defaults={"binary": True}),
+           defaults={"binary": True}, media_type="model/gltf-binary", stream=True),
+    Writer("usda", "keyframeface.io.usd:write_usd", (".usda",), "USD text: UsdSkel SkelAnimation (blend shapes, head/eyes)",
+           keyframes_target="keyframeface.io.usd:write_usd", defaults={"flavour": "usda"}, media_type="model/vnd.usda",
+           stream=True, download=False, extra="usd"),
+    Writer("usdc", "keyframeface.io.usd:write_usd", (".usdc", ".usd"), "USD binary crate: UsdSkel SkelAnimation",
+           keyframes_target="keyframeface.io.usd:write_usd", defaults={"flavour": "usdc"}, media_type="model/vnd.usd",
+           stream=True, download=False, extra="usd"),
 ):
     register_writer(_writer)
 
 
 def writer_names() -> list[str]:
     """Names of every registered writer, in registration order."""
-    return list(WRITERS)
+    return _WRITERS.names()
 
 
 def find_writer(path: str | os.PathLike[str] | None = None, *, format: str | None = None) -> Writer:
@@ -134,7 +192,7 @@ def find_writer(path: str | os.PathLike[str] | None = None, *, format: str | Non
         for writer in WRITERS.values():
             if key in writer.extensions or f".{key}" in writer.extensions:
                 return writer
-        raise FormatError(f"unknown format {format[:40]!r}; expected one of {valid}")
+        raise FormatError(f"unknown format {format[:40]!r}; expected one of {valid}{_WRITERS.suggestion(key)}")
     suffix = Path(path).suffix.lower() if path is not None else ""
     for writer in WRITERS.values():
         if suffix in writer.extensions:
@@ -143,33 +201,8 @@ def find_writer(path: str | os.PathLike[str] | None = None, *, format: str | Non
     raise FormatError(f"cannot tell the format from {shown}; use one of {valid} as the extension or pass format=")
 
 
-def _check_options(func: Callable[..., Any], options: Mapping[str, Any], what: str, *, positional: int = 2) -> None:
-    """Refuse options ``func`` does not take (after its ``positional`` leading arguments), naming those it does."""
-    params = inspect.signature(func).parameters
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return
-    accepted = [
-        n for n, p in list(params.items())[positional:] if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
-    ]
-    unknown = [k for k in options if k not in accepted]
-    if unknown:
-        raise FormatError(
-            f"the {what} does not take option {unknown[0]!r}; it takes {', '.join(accepted) or 'no options'}"
-        )
-
-
-def export(
-    obj: Animation | Keyframes | Script, path: str | os.PathLike[str], *, format: str | None = None, **options: Any
-) -> Path:
-    """Write ``obj`` to ``path`` in ``format`` (default: from the extension) and return the path written.
-
-    ``options`` go to the writer (``digits=``, ``header_count=`` for CSV; ``mesh=`` for glTF ...) and are checked
-    against its signature. Keyframes are written in the format's keyframes form (JSON document, CSV row per
-    keyframe) or, for dense formats, as an animation with one frame per keyframe. Writers are atomic: a failure
-    leaves any previous file in place. Unknown formats and options raise :class:`FormatError`.
-    """
-    writer = find_writer(path, format=format)
-    target = Path(path)
+def _prepare(obj: Document, writer: Writer, options: Mapping[str, Any]) -> tuple[Callable[..., Any], Document, dict[str, Any]]:
+    """The writing function for ``obj``'s type, the object it writes, and the checked options."""
     if isinstance(obj, Script):
         if not writer.scripts:
             raise FormatError(
@@ -181,9 +214,7 @@ def export(
         if writer.keyframes_target is not None:
             func = writer.load(keyframes=True)
         else:
-            from ..convert import keyframes_to_animation
-
-            obj = keyframes_to_animation(obj)
+            obj = Animation.from_keyframes(obj)
             func = writer.load()
     elif isinstance(obj, Animation):
         func = writer.load()
@@ -191,74 +222,216 @@ def export(
         raise FormatError(f"expected an Animation, Keyframes or Script to export, got {type(obj).__name__}")
     merged = {**writer.defaults, **options}
     _check_options(func, merged, f"{writer.name} writer")
-    func(obj, target, **merged)
+    return func, obj, merged
+
+
+def export(obj: Document, path: str | os.PathLike[str], *, format: str | None = None, **options: Any) -> Path:
+    """Write ``obj`` to ``path`` in ``format`` (default: from the extension) and return the path written.
+
+    ``options`` go to the writer (``digits=``, ``header_count=`` for CSV; ``mesh=`` for glTF ...) and are checked
+    against its signature. Keyframes are written in the format's keyframes form (JSON document, CSV row per
+    keyframe) or, for dense formats, as an animation with one frame per keyframe. The file is written atomically:
+    a failure leaves any previous file in place. Unknown formats and options raise :class:`FormatError`.
+    """
+    writer = find_writer(path, format=format)
+    target = Path(path)
+    func, obj, merged = _prepare(obj, writer, options)
+    if not writer.stream:
+        func(obj, target, **merged)
+        return target
+    with atomic_open(target, "wb") as handle:
+        func(obj, handle, **merged)
     return target
 
 
+def export_bytes(obj: Document, format: str, **options: Any) -> bytes:
+    """``obj`` in ``format`` (a writer name or extension) as bytes: the same bytes :func:`export` writes to a file.
+
+    Options and errors as :func:`export`.
+    """
+    writer = find_writer(None, format=format)
+    func, obj, merged = _prepare(obj, writer, options)
+    if writer.stream:
+        buffer = io.BytesIO()
+        func(obj, buffer, **merged)
+        return buffer.getvalue()
+    # A writer in the older path form: let it write a file in a private folder.
+    with tempfile.TemporaryDirectory(prefix="keyframeface-export-") as tmp:
+        path = Path(tmp) / f"export{writer.extensions[0] if writer.extensions else ''}"
+        func(obj, path, **merged)
+        return path.read_bytes()
+
+
 # ------------------------------------------------------------------------------------------------- reading
-def _sniff(path: Path) -> str:
-    """Guess the extension of a file without a known one from its first bytes."""
+@dataclass(frozen=True)
+class Reader:
+    """A readable format: ``target`` (``"module:function"``) is called as ``function(path, **options)`` and returns
+    a :class:`Script`, :class:`Keyframes` or :class:`Animation`.
+
+    ``extensions``: lower-case with the dot. ``description``: what it reads and returns (``"Live Link Face CSV ->
+    Animation"``). ``sniff(head)``: whether the file's first 4096 bytes look like this format, for files whose
+    extension says nothing; sniffers of different readers must not both answer yes. ``options``: whether the
+    reader takes options (checked against its signature); ``label`` names it in messages (``"CSV reader"``).
+    """
+
+    name: str
+    target: str
+    extensions: tuple[str, ...]
+    description: str
+    sniff: Callable[[bytes], bool] | None = None
+    options: bool = False
+    label: str = ""
+    extra: str | None = None
+
+    def load(self) -> Callable[..., Any]:
+        """Import and return the reading function."""
+        return _resolve(self.target, self.label or f"{self.name} reader", ", ".join(READ_FORMATS), self.extra)
+
+
+_READERS: Registry[Reader] = Registry("reader")
+#: Readers by name, in the order they are listed and tried.
+READERS: dict[str, Reader] = _READERS.entries
+
+
+class _ReadFormats(Mapping[str, str]):
+    """Every extension :func:`read_any` understands -> what it reads and returns (a live view of the readers)."""
+
+    def _items(self) -> dict[str, str]:
+        return {ext: r.description for r in READERS.values() for ext in r.extensions}
+
+    def __getitem__(self, key: str) -> str:
+        return self._items()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items())
+
+    def __len__(self) -> int:
+        return len(self._items())
+
+    def __repr__(self) -> str:
+        return repr(self._items())
+
+
+#: File extensions :func:`read_any` understands, and what it returns for each.
+READ_FORMATS: Mapping[str, str] = _ReadFormats()
+
+
+def register_reader(reader: Reader, *, replace: bool = False) -> None:
+    """Add a readable format (built-in and third-party readers register the same way)."""
+    if not isinstance(reader, Reader):
+        raise FormatError(f"expected a Reader, got {type(reader).__name__}")
+    if reader.name in READERS and not replace:
+        raise FormatError(f"a reader named {reader.name!r} exists; pass replace=True to override it")
+    _READERS.register(reader.name, reader)
+
+
+def reader_names() -> list[str]:
+    """Names of every registered reader, in registration order."""
+    return _READERS.names()
+
+
+def _zip_head(head: bytes) -> bool:
+    return head.startswith((b"PK\x03\x04", b"PK\x05\x06"))
+
+
+def _text_head(head: bytes) -> str:
+    return "" if _zip_head(head) else head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
+
+
+def _jsonl_head(text: str) -> bool:
+    # ms-swift results: one JSON object per line, with a "response" (or "messages") field.
+    first, _, rest = text.partition("\n")
+    return text.startswith("{") and (rest.strip().startswith("{") or '"response"' in first)
+
+
+def _sniff_json(head: bytes) -> bool:
+    text = _text_head(head)
+    return text.startswith("{") and not _jsonl_head(text)
+
+
+def _sniff_jsonl(head: bytes) -> bool:
+    return _jsonl_head(_text_head(head))
+
+
+def _sniff_csv(head: bytes) -> bool:
+    text = _text_head(head)
+    return not text.startswith("{") and (
+        text.lower().startswith("timecode") or "blendshapecount" in text.lower()[:200]
+    )
+
+
+for _reader in (
+    Reader("csv", "keyframeface.io.livelink_csv:read_livelink_csv", (".csv",), "Live Link Face CSV -> Animation",
+           sniff=_sniff_csv, options=True, label="CSV reader"),
+    Reader("json", "keyframeface.script:load_document", (".json",),
+           "keyframeface JSON -> Script, Keyframes or Animation", sniff=_sniff_json),
+    Reader("yaml", "keyframeface.script:load_document", (".yaml", ".yml"),
+           "script or keyframes YAML (needs PyYAML) -> Script or Keyframes"),
+    Reader("npz", "keyframeface.io.npz:read_npz", (".npz",), "keyframeface NumPy archive -> Animation",
+           sniff=_zip_head),
+    Reader("jsonl", "keyframeface.io.release_jsonl:read_release_results", (".jsonl",),
+           "KeyframeFace release results (ms-swift) -> Keyframes", sniff=_sniff_jsonl, options=True,
+           label="release results reader"),
+):
+    register_reader(_reader)
+
+
+def _sniff(path: Path) -> Reader:
+    """The reader for a file without a known extension, chosen by its first bytes."""
     try:
         with path.open("rb") as handle:
             head = handle.read(4096)
     except OSError as exc:
         raise FormatError(f"cannot read {path}: {exc.strerror or exc}") from None
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return ".npz"
-    text = head.decode("utf-8", errors="replace").lstrip("\ufeff \t\r\n")
-    if text.startswith("{"):
-        first, _, rest = text.partition("\n")
-        # ms-swift results: one JSON object per line, with a "response" (or "messages") field.
-        if rest.strip().startswith("{") or '"response"' in first:
-            return ".jsonl"
-        return ".json"
-    if text.lower().startswith("timecode") or "blendshapecount" in text.lower()[:200]:
-        return ".csv"
+    for reader in READERS.values():
+        if reader.sniff is not None and reader.sniff(head):
+            return reader
     raise FormatError(
         f"cannot tell what {path} is; expected one of these extensions: {', '.join(READ_FORMATS)}"
     )
 
 
-def read_any(path: str | os.PathLike[str], **options: Any) -> Script | Keyframes | Animation:
-    """Read any file keyframeface understands, by extension (or by content when the extension says nothing).
+def find_reader(path: str | os.PathLike[str]) -> Reader:
+    """The reader for ``path``: by its extension, else by its content.
 
-    ``.csv`` Live Link Face -> :class:`Animation` (``options`` go to
-    :func:`~keyframeface.io.livelink_csv.read_livelink_csv`: ``fps``, ``timecode_fps``, ``policy``); ``.json`` /
-    ``.yaml`` -> :class:`Script`, :class:`Keyframes` or :class:`Animation` by its ``format`` field; ``.npz`` ->
-    :class:`Animation`; ``.jsonl`` KeyframeFace release results -> :class:`Keyframes` (``options`` go to
-    :func:`~keyframeface.io.release_jsonl.read_release_results`: ``requests``, ``policy``). glTF files are written
-    only. Unknown or unreadable files raise :class:`FormatError`.
+    Raises :class:`FormatError` for a format that is written but not read (glTF), an unreadable file, or content
+    no reader recognises (listing the extensions that are read).
     """
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix in (".gltf", ".glb"):
-        raise FormatError(f"{p}: glTF files can be written but not read back; read the CSV, JSON or npz instead")
-    if suffix not in READ_FORMATS:
-        suffix = _sniff(p)
-    if options and suffix not in (".csv", ".jsonl"):
+    for reader in READERS.values():
+        if suffix in reader.extensions:
+            return reader
+    if any(suffix in w.extensions for w in WRITERS.values()):
+        raise FormatError(
+            f"{p}: {suffix} files can be written but not read back; read the file in another format instead "
+            f"({', '.join(READ_FORMATS)})"
+        )
+    return _sniff(p)
+
+
+def read_any(path: str | os.PathLike[str], **options: Any) -> Document:
+    """Read any file keyframeface understands, by extension (or by content when the extension says nothing).
+
+    The one read entry point. ``.csv`` Live Link Face -> :class:`Animation` (``options`` go to
+    :func:`~keyframeface.io.livelink_csv.read_livelink_csv`: ``fps``, ``timecode_fps``, ``policy``); ``.json`` /
+    ``.yaml`` -> :class:`Script`, :class:`Keyframes` or :class:`Animation` by its ``format`` field
+    (:func:`keyframeface.script.load_document`); ``.npz`` -> :class:`Animation`; ``.jsonl`` KeyframeFace release
+    results -> :class:`Keyframes` (``options`` go to :func:`~keyframeface.io.release_jsonl.read_release_results`:
+    ``requests``, ``policy``). glTF files are written only. Unknown or unreadable files raise :class:`FormatError`.
+    """
+    p = Path(path)
+    reader = find_reader(p)
+    suffix = p.suffix.lower() if p.suffix.lower() in reader.extensions else reader.extensions[0]
+    if options and not reader.options:
         raise FormatError(f"reading {suffix} files takes no options; got {', '.join(sorted(options))}")
-    if suffix == ".csv":
-        from .livelink_csv import read_livelink_csv
-
-        _check_options(read_livelink_csv, options, "CSV reader", positional=1)
-        return read_livelink_csv(p, **options)
-    if suffix == ".npz":
-        from .npz import read_npz
-
-        return read_npz(p)
-    if suffix == ".jsonl":
-        try:
-            module = importlib.import_module("keyframeface.io.release_jsonl")
-        except ModuleNotFoundError as exc:
-            if exc.name != "keyframeface.io.release_jsonl":
-                raise
-            raise FormatError("reading release result .jsonl files needs keyframeface.io.release_jsonl, "
-                              "which this installation lacks") from None
-        _check_options(module.read_release_results, options, "release results reader", positional=1)
-        result = module.read_release_results(p, **options)
-        if not isinstance(result, (Keyframes, Animation, Script)):
-            raise FormatError(f"{p}: the release reader returned {type(result).__name__}, not Keyframes")
-        return result
-    from ..script import load_document
-
-    return load_document(p)
+    func = reader.load()
+    if options:
+        _check_options(func, options, reader.label or f"{reader.name} reader", positional=1)
+    result = func(p, **options)
+    if not isinstance(result, (Keyframes, Animation, Script)):
+        raise FormatError(
+            f"{p}: the {reader.label or reader.name + ' reader'} returned {type(result).__name__}, not a Script, "
+            "Keyframes or Animation"
+        )
+    return result

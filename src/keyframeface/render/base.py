@@ -26,12 +26,14 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
-from ..plugins import MissingModule, load_target
+from ..plugins import MissingModule
+from ..registry import Registry
 
 __all__ = [
     "DEFAULT_RENDERER",
     "MAX_SIZE",
     "MIN_SIZE",
+    "RENDERERS",
     "RENDER_EXTRA",
     "FaceRenderer",
     "check_size",
@@ -64,10 +66,12 @@ class FaceRenderer(Protocol):
     def render(self, values: np.ndarray, *, size: int = 512) -> np.ndarray: ...
 
 
-_REGISTRY: dict[str, str | type] = {
-    "2d": "keyframeface.render.face2d:Face2DRenderer",
-    "3d": "keyframeface.render.head3d:Head3DRenderer",
-}
+#: Renderer classes by name (a class or ``"module:Class"``), built in first.
+RENDERERS: Registry[str | type] = Registry("renderer")
+RENDERERS.register("2d", "keyframeface.render.face2d:Face2DRenderer", extra="render")
+RENDERERS.register("3d", "keyframeface.render.head3d:Head3DRenderer", extra="render")
+#: The registry's dict, under its old name (code that patched it keeps working).
+_REGISTRY = RENDERERS.entries
 
 
 def register_renderer(name: str, target: str | type) -> None:
@@ -76,12 +80,12 @@ def register_renderer(name: str, target: str | type) -> None:
         raise FormatError(f"renderer names are short lower-case identifiers such as '2d'; got {name!r}")
     if not isinstance(target, (str, type)):
         raise FormatError(f"register a class or a 'module:Class' path, got {type(target).__name__}")
-    _REGISTRY[name] = target
+    RENDERERS.register(name, target)
 
 
 def renderer_names() -> list[str]:
     """Registered renderer names, built-in first."""
-    return list(_REGISTRY)
+    return RENDERERS.names()
 
 
 def get_renderer(name: str | FaceRenderer = DEFAULT_RENDERER, **options: Any) -> FaceRenderer:
@@ -95,11 +99,11 @@ def get_renderer(name: str | FaceRenderer = DEFAULT_RENDERER, **options: Any) ->
             if options:
                 raise FormatError("options cannot be applied to a renderer instance; pass its name instead")
             return name
-        raise FormatError(f"expected a renderer name ({', '.join(_REGISTRY)}) or instance, got {type(name).__name__}")
+        raise FormatError(f"expected a renderer name ({', '.join(RENDERERS)}) or instance, got {type(name).__name__}")
     key = name.strip().lower()
-    target = _REGISTRY.get(key)
+    target = RENDERERS.target(key)
     if target is None:
-        raise FormatError(f"unknown renderer {name[:40]!r}; choose one of: {', '.join(_REGISTRY)}")
+        raise FormatError(RENDERERS.unknown_message(name))
     cls = target if isinstance(target, type) else _import_class(key, target)
     renderer = cls(**options)
     if not isinstance(renderer, FaceRenderer):
@@ -109,7 +113,7 @@ def get_renderer(name: str | FaceRenderer = DEFAULT_RENDERER, **options: Any) ->
 
 def _import_class(key: str, target: str) -> Any:
     try:
-        cls = load_target(target)
+        cls = RENDERERS.load(key)
     except MissingModule as exc:
         if exc.component_absent:
             raise FormatError(

@@ -1,7 +1,7 @@
 """The 3D head preview: the ICT-FaceKit head posed by 61 channel values, lit and drawn to an RGB image.
 
 :class:`Head3DRenderer` (registered as renderer ``"3d"``) reads the ICT head through
-:func:`keyframeface.io.ict_head.load_ict_head` (the same geometry the glTF export writes: eyeballs as separate
+:func:`keyframeface.head.ict.load_ict_head` (the same geometry the glTF export writes: eyeballs as separate
 parts, iris and pupil coloured, cornea cap cut, eyelashes dropped), then for each frame:
 
 * blendshapes: ``vertex = neutral + weights @ deltas`` over the 52 ARKit shapes, vectorised, with ``MouthClose``
@@ -10,7 +10,7 @@ parts, iris and pupil coloured, cornea cap cut, eyelashes dropped), then for eac
   rotation its ``EyeLook*`` shapes imply (:func:`keyframeface.rig.eye_rotations_from_look`) when the rotation
   channels are all zero, the rule :mod:`keyframeface.io.gltf` follows;
 * head: ``HeadYaw/Pitch/Roll`` turn the whole bust rigidly about the neck pivot, with the signs and order of
-  :func:`keyframeface.io.head_model.pose_quaternions` (yaw > 0 toward the subject's right, pitch > 0 down);
+  :func:`keyframeface.rig.pose_quaternions` (yaw > 0 toward the subject's right, pitch > 0 down);
 * drawing: a camera on +Z looking at the face (so the subject's left, +X, is the image's right), a key light,
   a fill light and a rim light (Blinn-Phong, two-sided), shaded in linear light and written as sRGB.
 
@@ -30,7 +30,8 @@ import numpy as np
 
 from .. import rig
 from ..errors import BackendUnavailableError
-from ..io.head_model import HeadModel, pose_quaternions
+from ..head.model import HeadModel
+from ..rig import pose_quaternions
 from .base import check_size, check_values
 
 __all__ = [
@@ -194,7 +195,7 @@ class HeadMesh:
 
     @classmethod
     def from_model(cls, head: HeadModel) -> HeadMesh:
-        """Flatten ``head`` (see :class:`keyframeface.io.head_model.HeadModel`)."""
+        """Flatten ``head`` (see :class:`keyframeface.head.model.HeadModel`)."""
         positions: list[np.ndarray] = []
         deltas: list[np.ndarray] = []
         albedo: list[np.ndarray] = []
@@ -336,14 +337,9 @@ def _vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
 
 
 def _eye_angles(values: np.ndarray, side: str) -> tuple[float, float, float]:
-    """(yaw, pitch, roll) of one eye; from the eyeLook shapes when its yaw and pitch channels are zero."""
-    i = rig.CHANNEL_INDEX
-    yaw, pitch, roll = (float(values[i[f"{side}Eye{a}"]]) for a in ("Yaw", "Pitch", "Roll"))
-    if yaw == 0.0 and pitch == 0.0:
-        derived = rig.eye_rotations_from_look(values)
-        k = 0 if side == "Left" else 3
-        yaw, pitch = float(derived[k]), float(derived[k + 1])
-    return yaw, pitch, roll
+    """(yaw, pitch, roll) of one eye in one frame (61,): :func:`keyframeface.rig.eye_angles` of that frame."""
+    yaw, pitch, roll = rig.eye_angles(np.asarray(values)[None, :], side)
+    return float(yaw[0]), float(pitch[0]), float(roll[0])
 
 
 def _matrix(angles: tuple[float, float, float] | tuple[np.floating, ...]) -> np.ndarray:
@@ -404,7 +400,7 @@ class Head3DRenderer:
     """Draws 61 channel values on the ICT-FaceKit head.
 
     ``asset``: the ``ict_arkit52.npz`` file or its folder; default the shared data copy (see
-    :func:`keyframeface.io.ict_head.find_ict_asset`; ``docs/ict_asset.md`` tells how to get it).
+    :func:`keyframeface.head.ict.find_ict_asset`; ``docs/ict_asset.md`` tells how to get it).
     ``backend``: ``"auto"`` (moderngl on EGL when it works, else numpy), ``"gl"`` or ``"numpy"``.
     ``background``: sRGB colour in [0, 1], or ``None`` for a light grey gradient.
     ``camera`` / ``lighting``: override the default framing and lights.
@@ -464,7 +460,7 @@ class Head3DRenderer:
 
 def _load_head(asset: str | os.PathLike[str] | None) -> HeadModel:
     """The ICT head from ``asset``, else the shared folder, else the ``keyframeface fetch-ict`` cache."""
-    from ..io.ict_head import load_ict_head
+    from ..head.ict import load_ict_head
 
     return load_ict_head(asset)
 

@@ -61,13 +61,7 @@ def resample(anim: Animation, *, fps: float) -> tuple[np.ndarray, np.ndarray]:
             "lower --fps or render a part of the take"
         )
     t = np.arange(count, dtype=np.float64) / fps
-    if anim.num_frames == 1:
-        return t, np.repeat(anim.frames[:1], count, axis=0)
-    idx = np.clip(np.searchsorted(src_t, t, side="right") - 1, 0, anim.num_frames - 2)
-    span = np.maximum(src_t[idx + 1] - src_t[idx], 1e-12)
-    w = np.clip((t - src_t[idx]) / span, 0.0, 1.0)[:, None]
-    values = (1.0 - w) * anim.frames[idx] + w * anim.frames[idx + 1]
-    return t, values.astype(np.float32)
+    return t, anim.sample(t)
 
 
 def render_frames(

@@ -34,6 +34,7 @@ from .. import rig
 from .._version import __version__
 from ..errors import BackendError, BackendUnavailableError, ScriptError
 from ..script import Keyframes
+from .describe import read_pair
 from .emotions import PROTOTYPE_SOURCES, PROTOTYPES, prototype_vector
 from .laterality import SIDED_PAIRS
 from .lexicon import ACTIONS
@@ -63,6 +64,8 @@ MIN_POSE: Final[float] = 0.05
 NEUTRAL_ACTIVITY: Final[float] = 0.12
 #: A pair is one-sided when its weaker side is below this share of the stronger one (and 0.1 apart).
 ONE_SIDED_SHARE: Final[float] = 0.5
+#: ... and its sides are more than this apart.
+_ONE_SIDED_GAP: Final[float] = 0.1
 #: Movements below this level (between the "trace" and "faint" grades of semantics/intensity.py) are left out of
 #: sentences that already have three clearer movements (the structured description keeps them).
 _TRACE_CUT: Final[float] = 0.17
@@ -168,13 +171,14 @@ def _pair(v: np.ndarray, stem: str) -> tuple[float, float]:
 
 
 def _sided(left: float, right: float) -> tuple[float, str] | None:
-    """(value, side) of a left/right pair, or ``None`` below :data:`MIN_VALUE`."""
-    high, low = max(left, right), min(left, right)
-    if high < MIN_VALUE:
+    """(value, side) of a left/right pair (values clamped, so >= 0), or ``None`` below :data:`MIN_VALUE`: the
+    stronger side's value when the pair is one-sided (see :data:`ONE_SIDED_SHARE`), else the mean and ``"both"``."""
+    reading = read_pair(left, right, floor=MIN_VALUE, symmetric_within=_ONE_SIDED_GAP, one_sided_share=ONE_SIDED_SHARE)
+    if reading is None:
         return None
-    if low < ONE_SIDED_SHARE * high and high - low > 0.1:
-        return high, "left" if left > right else "right"
-    return (left + right) / 2.0, "both"
+    if reading.balance == "one_sided":
+        return reading.peak, reading.stronger
+    return reading.mean, "both"
 
 
 def _fact(action: str, region: str, value: float, channel: str, *, side: str = "both",

@@ -22,6 +22,9 @@ from .tagger import Tag, Token
 
 __all__ = ["has_cjk", "tag_chinese"]
 
+#: Traditional characters of the facial vocabulary -> simplified, one for one (offsets stay the same), so
+#: 皺起眉頭 reads as 皱起眉头 (conversion pairs as in the Unicode Unihan kSimplifiedVariant data).
+_TRADITIONAL = str.maketrans("皺頭瞇轉點張開閉睜揚淚邊側這著緊鬆驚訝難過傷憤悅樂氣顫嘆齒臉額視線對從後兩隻雙輕極們個麼沒無還繼續變漸於為發現頰淺帶齜聳搖擺頸鬱憂慮懼厭惡歡興奮嚇淚嗎將讓許說聽見覺愛鎖蹙瞪盯顯彎鬍", "皱头眯转点张开闭睁扬泪边侧这着紧松惊讶难过伤愤悦乐气颤叹齿脸额视线对从后两只双轻极们个么没无还继续变渐于为发现颊浅带龇耸摇摆颈郁忧虑惧厌恶欢兴奋吓泪吗将让许说听见觉爱锁蹙瞪盯显弯胡")
 _CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _EYE = "(?:双)?眼(?:睛)?"
 _MOUTH = "嘴(?:巴|唇)?"
@@ -80,7 +83,7 @@ _ENTRIES: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("act", "lips_press", "抿[着起紧了]?(?:一下)?嘴(?:唇|巴)?|抿唇|紧抿着?(?:双唇|嘴唇)?|双唇紧闭|(?:嘴唇|双唇)抿(?:成一条线|紧)|嘴唇紧绷|抿嘴", {}),
     ("act", "pout", f"[撅噘][起着]?了?{_MOUTH}|努了?努?嘴|嘟[起着]?嘴|撅嘴|噘嘴|嘟嘴", {}),
     ("act", "kiss", "[送飞]了?个?飞?吻|亲吻|嘟起嘴唇|做出?亲吻的?(?:动作|状)", {}),
-    ("act", "mouth_frown", "嘴角下(?:垂|撇|拉|沉)|嘴角向下|撇了?撇?嘴|耷拉着?嘴角|嘴角耷拉|嘴角往下", {}),
+    ("act", "mouth_frown", "嘴角(?:微微|稍稍|略微?|轻轻)?(?:向?下(?:垂|撇|拉|沉)|耷拉)|嘴角向下|撇了?撇?嘴|耷拉着?嘴角|嘴角耷拉|嘴角往下", {}),
     ("act", "lips_tremble", "嘴唇(?:微微)?(?:颤抖|发抖|哆嗦)", {}),
     ("act", "chin_raise", "下巴(?:微微)?(?:颤抖|发抖)", {}),
     ("act", "jaw_forward", "下巴(?:前伸|向前伸?|前突)", {}),
@@ -172,7 +175,7 @@ def tag_chinese(text: str, tokens: Sequence[Token], *, skip: Sequence[int] = ())
     end_to_token = {tok.end: i + 1 for i, tok in enumerate(tokens)}
     skipped = set(skip)
     tags: list[Tag] = []
-    for m in _REGEX.finditer(text):
+    for m in _REGEX.finditer(text.translate(_TRADITIONAL)):
         first, stop = start_to_token.get(m.start()), end_to_token.get(m.end())
         if first is None or stop is None or any(k in skipped for k in range(first, stop)):
             continue

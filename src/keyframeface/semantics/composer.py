@@ -31,7 +31,7 @@ Sign conventions (the rig's, see :mod:`keyframeface.rig`): HeadYaw > 0 turns tow
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -44,6 +44,8 @@ from .lexicon import ACTIONS, Action
 from .mentions import Mention, Mode, Side
 from .negation import KEEP_MIN_SHARE, RESIDUAL
 from .parse import parse
+from .reading import coverage, read_description, refine_brows
+from .relative import apply_relative
 
 __all__ = ["BACKGROUND_WEIGHT", "BASELINE_WEIGHT", "HEAD_LIMIT", "Composition", "compose", "emotion_baseline"]
 
@@ -69,11 +71,13 @@ _EYE_LOOK = tuple(n for n in rig.BLENDSHAPES if n.startswith("EyeLook"))
 class Composition:
     """The composer's answer: ``values`` (61,) float32 in rig.CHANNELS order, within range; ``explanation``:
     records ``{"phrase", "rule", "channels": {name: value}}`` in the order they were applied; ``mentions``: what
-    the parser found."""
+    the parser found; ``coverage``: what the reading understood (:func:`keyframeface.semantics.reading.coverage`:
+    ``facial`` is false when the description gave no facial action, only the baseline or nothing)."""
 
     values: np.ndarray
     explanation: tuple[dict[str, Any], ...]
     mentions: tuple[Mention, ...]
+    coverage: dict[str, Any] = field(default_factory=dict)
 
 
 def _record(phrase: str, rule: str, channels: Mapping[str, float]) -> dict[str, Any]:
@@ -238,6 +242,7 @@ class _State:
         self.set_now = np.zeros(rig.NUM_CHANNELS, dtype=bool)
         self.reset_groups: set[str] = set()
         self.records: list[dict[str, Any]] = []
+        self.relative = False  # a relative note set the start: emotions add to it instead of replacing it
 
     def reset_exclusive(self, channels: list[str]) -> None:
         for group in _EXCLUSIVE:
@@ -273,6 +278,7 @@ def compose(
     previous: np.ndarray | None = None,
     previous_description: str = "",
     extra_mentions: Sequence[Mention] = (),
+    before_previous: np.ndarray | None = None,
 ) -> Composition:
     """61 values for one keyframe ``description`` (English and/or Chinese).
 
@@ -280,6 +286,9 @@ def compose(
     previous keyframe or ``None``; ``previous_description``: its text (to know its blinks are not carried).
     ``extra_mentions``: mentions found by something other than the rule parser (the ``bundled`` backend's learned
     grounding of clauses the parser does not understand); they are merged with the parsed ones by ``position``.
+    ``before_previous``: the keyframe two back, for an "undo" note (:mod:`keyframeface.semantics.relative`).
+    The description is first prepared by :func:`keyframeface.semantics.reading.read_description` (casual
+    writing, AU codes and channel values, idioms, scene text, relative notes).
     Returns a :class:`Composition`. Deterministic: the same inputs give the same values. Raises
     :class:`~keyframeface.errors.ScriptError` for text arguments that are not strings or a ``previous`` that is not
     61 finite numbers.
@@ -289,14 +298,16 @@ def compose(
         if not isinstance(text, str):
             raise ScriptError(f"expected text, got {type(text).__name__}; pass a string", field=name)
     prev = None if previous is None else _check_previous(previous)
-    mentions = parse(description)
+    reading = read_description(description)
+    mentions = refine_brows(parse(reading.text))
     if extra_mentions:
         if not all(isinstance(m, Mention) for m in extra_mentions):
             raise ScriptError("extra_mentions must be Mention objects")
-        mentions = tuple(sorted((*mentions, *extra_mentions), key=lambda m: m.position))
+        mentions = refine_brows(sorted((*mentions, *extra_mentions), key=lambda m: m.position))
     base, base_records = emotion_baseline(emotion, background)
     st = _State(base, prev)
     st.records.extend(base_records)
+    st.records.extend(reading.records)
 
     if prev is not None:
         carried = (base + RESIDUAL * (prev - base)).astype(np.float32)
@@ -305,7 +316,12 @@ def compose(
         for ch in transient:
             if ch in _IDX:
                 carried[_IDX[ch]] = base[_IDX[ch]]
-        if any(m.kind == "hold" for m in mentions):
+        if reading.relative:
+            before = None if before_previous is None else _check_previous(before_previous)
+            carried, rule = apply_relative(reading.relative, prev, base, before)
+            st.relative = True
+            st.records.append(_record(", ".join(op.phrase for op in reading.relative), rule, _nonzero(carried)))
+        elif any(m.kind == "hold" for m in mentions):
             carried = prev.copy()
             st.records.append(_record(
                 next(m.phrase for m in mentions if m.kind == "hold"),
@@ -329,13 +345,23 @@ def compose(
         elif m.kind == "relax":
             _apply_relax(st, m)
 
+    if reading.limit is not None:
+        capped = st.set_now & (np.abs(st.values) > reading.limit)
+        st.values[capped] = np.sign(st.values[capped]) * reading.limit
+        if capped.any():
+            st.records.append(_record("", f"limit {reading.limit:.2f} as written",
+                                      {rig.CHANNELS[i]: float(st.values[i]) for i in np.nonzero(capped)[0]}))
     _resolve_conflicts(st)
+    for name, value in reading.channels:  # explicit numbers are the last word
+        st.values[_IDX[name]] = value
     values = st.values
     values[_HEAD] = np.clip(values[_HEAD], -HEAD_LIMIT, HEAD_LIMIT)
     values, _ = rig.clamp(values)
     values = rig.sync_eye_rotations(values)
     values = np.round(values.astype(np.float64), 3).astype(np.float32) + np.float32(0.0)
-    return Composition(values=values, explanation=tuple(st.records), mentions=tuple(mentions))
+    cov = coverage(reading, mentions) if prev is not None or not reading.relative else coverage(
+        read_description(""), mentions)
+    return Composition(values=values, explanation=tuple(st.records), mentions=tuple(mentions), coverage=cov)
 
 
 def _apply_emotion(st: _State, m: Mention) -> None:
@@ -377,7 +403,7 @@ def _apply_emotion(st: _State, m: Mention) -> None:
         return
     # an emotion the description names replaces the baseline and the carried residue in its regions
     fresh = mask & ~st.explicit
-    st.values[fresh] = np.where(st.emotional[fresh], _merge_max(st.values, vec)[fresh], vec[fresh])
+    st.values[fresh] = np.where(st.emotional[fresh] | st.relative, _merge_max(st.values, vec)[fresh], vec[fresh])
     st.emotional |= fresh
     if m.regions:
         st.explicit |= mask & (vec != 0)

@@ -1,4 +1,5 @@
-"""Description text -> mentions: normalise, tokenise, tag (English and Chinese), bind.
+"""Description text -> mentions: normalise, tokenise, tag (English and Chinese), bind; other languages are
+read into English first (:mod:`.languages`).
 
 The English lexicon is compiled once, on first use, under a lock (a few tens of milliseconds); parsing is cached
 per text, so a keyframe description is parsed once however often it is composed.
@@ -13,6 +14,7 @@ from .binding import bind
 from .chinese import has_cjk, tag_chinese
 from .emotions import emotion_entries
 from .intensity import intensity_entries, percent_level
+from .languages import point_back, read_foreign
 from .laterality import direction_entries, side_entries
 from .lexicon import lexicon_entries, structure_entries
 from .mentions import Mention
@@ -65,14 +67,23 @@ def tag_text(text: str) -> tuple[str, list[Token], list[Tag]]:
     return norm, tokens, tags
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse_cached(text: str) -> tuple[Mention, ...]:
+def _bind_text(text: str) -> tuple[Mention, ...]:
     norm, tokens, tags = tag_text(text)
     return tuple(bind(norm, tokens, tags))
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(text: str) -> tuple[Mention, ...]:
+    # other languages (Spanish ... Korean): read as canonical English, then bound as English (languages/)
+    reading = read_foreign(text)
+    if reading is not None:
+        return point_back(reading, _bind_text(reading.english))
+    return _bind_text(text)
+
+
 def parse(text: str) -> tuple[Mention, ...]:
-    """The mentions of one description (English, Chinese or both), in reading order."""
+    """The mentions of one description (English, Chinese or both, or another language of
+    :mod:`.languages`), in reading order."""
     if not text or not text.strip():
         return ()
     return _parse_cached(text)

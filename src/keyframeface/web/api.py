@@ -8,22 +8,19 @@ took longer than the server allows. Clients never name files: exports are chosen
 
 from __future__ import annotations
 
-import tempfile
 import threading
 from contextlib import nullcontext
 from enum import Enum
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
 from .. import rig
 from .._version import __version__
-from ..animate import animate
 from ..backends.registry import list_backends
 from ..errors import ScriptError
-from ..generate import generate
-from ..io.registry import export
+from ..io import registry as io_registry
+from ..pipeline import run
 from ..plan import plan
 from ..script import Animation, Keyframe, Keyframes, Script
 from .limits import Limits
@@ -65,21 +62,21 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", responses=_ERRORS)
 
 
-class ExportFormat(str, Enum):
-    """The formats a client may ask for (by name; never a path)."""
+if TYPE_CHECKING:
 
-    csv = "csv"
-    gltf = "gltf"
-    glb = "glb"
-    json = "json"
+    class ExportFormat(str, Enum):
+        """The formats a client may ask for (by name; never a path)."""
 
+else:
+    #: The formats a client may ask for (by name; never a path): every registered writer offered for download.
+    ExportFormat = Enum(
+        "ExportFormat",
+        {w.name: w.name for w in io_registry.WRITERS.values() if w.download},
+        type=str,
+        module=__name__,
+    )
 
-_MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "gltf": "model/gltf+json",
-    "glb": "model/gltf-binary",
-    "json": "application/json",
-}
+_MEDIA_TYPES = {f.value: io_registry.WRITERS[f.value].media_type for f in ExportFormat}
 
 
 class LimitError(ScriptError):
@@ -127,18 +124,15 @@ def _check_animate(body: AnimateRequest, limits: Limits) -> None:
     if body.duration_s is not None and body.duration_s > limits.max_duration_s:
         raise LimitError(f"{body.duration_s:g} s is longer than this server's {limits.max_duration_s:g} s",
                          field="duration_s")
+    if body.tail_s is not None and body.tail_s > limits.max_duration_s:
+        raise LimitError(f"{body.tail_s:g} s is longer than this server's {limits.max_duration_s:g} s", field="tail_s")
 
 
 def export_bytes(obj: Animation | Keyframes, fmt: str, *, mesh: str = "default") -> bytes:
-    """``obj`` written in format ``fmt`` (``csv``, ``gltf``, ``glb``, ``json``) as bytes, by the library's writers."""
-    if fmt in ("glb", "gltf"):
-        from ..io.gltf import gltf_bytes
-
-        return gltf_bytes(obj, binary=fmt == "glb", mesh=mesh)
-    with tempfile.TemporaryDirectory(prefix="keyframeface-web-") as tmp:
-        path = Path(tmp) / f"export.{fmt}"
-        export(obj, path, format=fmt)
-        return path.read_bytes()
+    """``obj`` written in format ``fmt`` (an :data:`ExportFormat`) as bytes, by the library's writers; ``mesh`` goes
+    to the writers that take one (glTF)."""
+    options = {"mesh": mesh} if io_registry.find_writer(format=fmt).accepts("mesh") else {}
+    return io_registry.export_bytes(obj, fmt, **options)
 
 
 def _file(data: bytes, fmt: str, stem: str) -> Response:
@@ -204,9 +198,10 @@ async def generate_route(body: GenerateRequest, request: Request) -> dict[str, A
     timeout_s = st.limits.generate_timeout_s
 
     def work(cancel: threading.Event) -> Keyframes:
+        options = {"seed": body.seed, "temperature": body.temperature, "timeout_s": timeout_s, "policy": body.policy}
         with lock or nullcontext():
-            return generate(script, backend=engine, seed=body.seed, temperature=body.temperature,
-                            timeout_s=timeout_s, policy=body.policy, cancel=cancel)
+            return run(script, backend=engine, generate_options=options, stop_after="generate",
+                       cancel=cancel).keyframes
 
     result = await st.generation.run(work, timeout_s=timeout_s)
     return result.to_dict()
@@ -257,8 +252,10 @@ async def _animation(body: AnimateRequest, st: ServerState) -> Animation:
     _check_animate(body, st.limits)
 
     def work(_cancel: threading.Event) -> Animation:
-        return animate(kfs, fps=body.fps, duration_s=body.duration_s, method=body.method, life=body.life,
-                       seed=body.seed)
+        # every option of animate(), as declared; keyframes with values: the pipeline only animates
+        anim = run(kfs, animate_options=body.animate_options()).animation
+        assert anim is not None  # run animates unless told to stop after generating
+        return anim
 
     return await st.rendering.run(work, timeout_s=st.limits.generate_timeout_s)
 

@@ -8,11 +8,14 @@ errors name the offending field (``keyframes[2].time_s: ...``). Field names are 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+import dataclasses
+import typing
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from ..animate import DEFAULT_METHOD
+from ..options import AnimateOptions, GenerateOptions, spec_of
 from ..script import FORMAT_VERSION, MAX_DESCRIPTION_CHARS, MAX_NAME_CHARS, MAX_TEXT_CHARS
 
 __all__ = [
@@ -35,6 +38,52 @@ __all__ = [
 ]
 
 _STRICT = ConfigDict(extra="forbid")
+_M = TypeVar("_M", bound="_OptionsModel")
+
+
+class _OptionsModel(BaseModel):
+    """A request whose option fields come from a :mod:`keyframeface.options` declaration (see :func:`_with_options`):
+    the same names, defaults, ranges, choices and descriptions as the library's keyword arguments."""
+
+    model_config = _STRICT
+    _options_cls: typing.ClassVar[type | None] = None
+
+    if TYPE_CHECKING:  # the option fields are added at class creation; type checkers see them as Any
+
+        def __getattr__(self, name: str) -> Any: ...
+
+
+def _pydantic_field(f: dataclasses.Field[Any], annotation: Any) -> tuple[Any, Any]:
+    spec = spec_of(f)
+    constraints: dict[str, Any] = {}
+    if spec.low is not None:
+        constraints["gt" if spec.low_open else "ge"] = spec.low
+    if spec.high is not None:
+        constraints["lt" if spec.high_open else "le"] = spec.high
+    if spec.max_length is not None:
+        constraints["max_length"] = spec.max_length
+    if spec.choices is not None and spec.closed:
+        choices: Any = Literal.__getitem__(tuple(spec.choices()))
+        annotation = choices | None if f.default is None else choices
+    return annotation, Field(f.default, description=spec.text() or None, **constraints)
+
+
+def _with_options(options_cls: type, names: Sequence[str] | None = None) -> Callable[[type[_M]], type[_M]]:
+    """Class decorator: add ``options_cls``'s web-exposed fields (``names``, in this order; default every field with
+    ``web=True``) to the request model, after its own fields."""
+
+    def wrap(model: type[_M]) -> type[_M]:
+        hints = typing.get_type_hints(options_cls)
+        by_name = {f.name: f for f in dataclasses.fields(options_cls)}
+        chosen = list(names) if names is not None else [n for n, f in by_name.items() if spec_of(f).web]
+        fields = {name: _pydantic_field(by_name[name], hints[name]) for name in chosen}
+        build: Any = create_model  # its overloads cannot type a computed field dict
+        made: type[_M] = build(model.__name__, __base__=model, __module__=model.__module__,
+                               __qualname__=model.__qualname__, __doc__=model.__doc__, **fields)
+        made._options_cls = options_cls
+        return made
+
+    return wrap
 
 
 class KeyframeDoc(BaseModel):
@@ -76,12 +125,12 @@ class PlanRequest(BaseModel):
     text: str = Field(..., max_length=MAX_TEXT_CHARS, description="one free sentence (or a few) to plan")
 
 
-class _BackendChoice(BaseModel):
-    model_config = _STRICT
+@_with_options(GenerateOptions, ("seed", "temperature", "policy"))
+class _BackendChoice(_OptionsModel):
+    """The backend and the generate options a page chooses (``seed``, ``temperature``, ``policy``: as
+    :func:`keyframeface.generate`'s)."""
+
     backend: str | None = Field(None, max_length=64, description="a name from GET /api/backends; null = server default")
-    seed: int | None = Field(None, ge=0, le=2**31 - 1)
-    temperature: float = Field(0.0, ge=0.0, le=2.0)
-    policy: Literal["strict", "repair"] = "strict"
 
 
 class GenerateRequest(_BackendChoice):
@@ -102,17 +151,17 @@ class RegenerateResponse(BaseModel):
     keyframes: KeyframesDoc
 
 
-class AnimateRequest(BaseModel):
-    """Keyframes and the options of :func:`keyframeface.animate`."""
+@_with_options(AnimateOptions)
+class AnimateRequest(_OptionsModel):
+    """Keyframes and every option of :func:`keyframeface.animate` (:class:`keyframeface.options.AnimateOptions`:
+    the same defaults, e.g. 60 fps, and ranges); :meth:`animate_options` gives them typed."""
 
-    model_config = _STRICT
     keyframes: KeyframesDoc
-    fps: float = Field(30.0, ge=1, description="frames per second, at least 1")
-    duration_s: float | None = Field(None, gt=0)
-    method: str = Field(DEFAULT_METHOD, max_length=32)
-    life: bool = True
-    seed: int = Field(0, ge=0, le=2**31 - 1)
     include_frames: bool = Field(False, description="also return the dense frames inline (T x 61 numbers)")
+
+    def animate_options(self) -> AnimateOptions:
+        """The request's options, for ``animate(keyframes, **request.animate_options().kwargs())``."""
+        return AnimateOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(AnimateOptions)})
 
 
 class ExportRequest(AnimateRequest):

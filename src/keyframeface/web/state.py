@@ -29,7 +29,7 @@ def resolve_mesh(mesh: str) -> str:
     if mesh == "default":
         return mesh
     from ..errors import FormatError
-    from ..io.ict_head import find_ict_asset
+    from ..head.ict import find_ict_asset
 
     try:
         find_ict_asset()

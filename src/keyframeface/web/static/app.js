@@ -413,7 +413,19 @@ async function generateAll() {
     return;
   }
   bump("generated");
-  setStatus(`Generated ${doc.keyframes.length} keyframes with ${state.meta.backend || "the backend"}.`);
+  const blank = blankWarning(state.meta);  // the CLI's warning: keyframes whose text gave no facial action
+  setStatus(`Generated ${doc.keyframes.length} keyframes with ${state.meta.backend || "the backend"}.${blank}`,
+            { error: Boolean(blank) });
+}
+
+function blankWarning(meta) {
+  const lang = meta?.language;
+  if (!lang?.blank?.length) return "";
+  const parts = lang.blank.map((i) => {
+    const unknown = lang.coverage?.[String(i)]?.unknown || [];
+    return `keyframe ${i + 1}` + (unknown.length ? ` (not understood: ${unknown.join(", ")})` : "");
+  });
+  return ` Warning: no facial action understood in ${parts.join("; ")}; rephrase it.`;
 }
 
 async function regenerate(i) {

@@ -1,0 +1,85 @@
+"""Italian: facial actions, parts, intensity, negation and sides (patterns over accent-folded text).
+
+Elision is part of the patterns (``l'occhio``); stems cover conjugation and agreement (``sorrid\\w*``: sorride,
+sorridendo, sorridente; ``chiu[ds]\\w*``: chiude, chiuso, chiusi). ``non``/``senza``/``mai`` scope the next action;
+``non ... più`` = no longer (``più`` after a negated action).
+"""
+
+from __future__ import annotations
+
+from .frames import LanguageLexicon
+
+__all__ = ["LEXICON"]
+
+LEXICON = LanguageLexicon(
+    code="it", name="Italian", order="vo",
+    stopwords=frozenset(["il", "lo", "la", "i", "gli", "le", "un", "uno", "una", "e", "o", "di", "del", "della", "dei", "degli", "delle", "al", "alla", "con", "per", "su", "suo", "sua", "suoi", "sue", "si", "lui", "lei", "molto", "ma", "senza", "non", "che", "come", "verso", "mentre"]),
+    letters="àèéìòù",
+    entries=(
+        (r"sorri\w*|sorrid\w*|sorris\w*", "act", "smile"),
+        (r"scoppi\w* a ridere|ride\w*|ridere|rise|risat\w*|sghignazz\w*", "act", "laugh"),
+        (r"piang\w*|pianse|pianto|lacrim\w*|singhiozz\w*", "act", "cry"),
+        (r"aggrott\w*|acciglia\w*|corrug\w*", "act", "frown"),
+        (r"strizz\w* l'occhio|fa l'occhiolino|occhiolino", "act", "wink"),
+        (r"sbatt\w* le palpebre|battit\w* di ciglia|ammicc\w*", "act", "blink"),
+        (r"annu\w*|fa si con la testa|cenno del capo|cenno di si", "act", "nod"),
+        (r"scuot\w* (?:la testa|il capo)|fa no con la testa", "act", "headshake"),
+        (r"(?:fa il |mette il )?broncio", "act", "pout"),
+        (r"sbadigl\w*", "act", "yawn"),
+        (r"sospir\w*", "act", "sigh"),
+        (r"url\w*|grid\w*", "act", "scream"),
+        (r"smorfi\w*", "act", "grimace"),
+        (r"sgran\w*|occhi sgranati|spalanc\w* gli occhi|occhi spalancati", "act", "eyes_wide"),
+        (r"socchiud\w*|socchius\w*|strizz\w* gli occhi|assottigli\w*", "act", "eyes_narrow"),
+        (r"a bocca aperta", "act", "jaw_drop"),
+        (r"guard[aoi]\w*|fiss\w*|osserv\w*|sbirci\w*|lancia un'occhiata", "act", "look"),
+        (r"china (?:la testa|il capo)|a capo chino", "act", "head_down"),
+        (r"inespressiv\w*|impassibile", "act", "neutral"),
+        (r"spalanc\w*|apr\w*|aper\w*", "verb", "open"),
+        (r"chiu[ds]\w*", "verb", "close"),
+        (r"alz\w*|solleva\w*|inarc\w*|rialz\w*", "verb", "raise"),
+        (r"abbass\w*|china\w*", "verb", "lower"),
+        (r"string\w*|stretto|strette|serr\w*|premu\w*|prem\w*", "verb", "press"),
+        (r"gir\w*|volt\w*", "verb", "turn"),
+        (r"inclin\w*|pieg\w*", "verb", "tilt"),
+        (r"mord\w*", "verb", "bite"),
+        (r"gonfi\w*", "verb", "puff"),
+        (r"tir\w* fuori la lingua|fa la linguaccia|linguaccia", "act", "tongue_out"),
+        (r"muov\w*|mov\w*", "verb", "move"),
+        (r"occhi", "part", "eyes"),
+        (r"occhio|l'occhio", "part", "eye"),
+        (r"sopracciglia|ciglia", "part", "brows"),
+        (r"sopracciglio", "part", "brow"),
+        (r"bocca|mascella", "part", "mouth"),
+        (r"labbra|labbro", "part", "lips"),
+        (r"testa|capo", "part", "head"),
+        (r"fronte", "part", "forehead"),
+        (r"angoli della bocca|angoli delle labbra", "part", "corners"),
+        (r"sguardo", "part", "gaze"),
+        (r"mento", "part", "chin"),
+        (r"naso", "part", "nose"),
+        (r"guance", "part", "cheeks"),
+        (r"denti", "part", "teeth"),
+        (r"smette di|ha smesso di", "stop", "stop"),
+        (r"non|senza|mai", "neg", "not"),
+        (r"ancora|continua\w* a", "keep", "keep"),
+        (r"appena|a malapena|impercettibilmente", "int", "trace"),
+        (r"leggermente|un po'?|un poco|un pochino|lievemente|appena appena|dolcemente|timidamente|lieve", "int", "slight"),
+        (r"molto|tanto|forte\w*|ampiamente|largamente|intensamente|completamente|del tutto|a crepapelle|"
+         r"a squarciagola|bene", "int", "strong"),
+        (r"sinistr[oa]", "lr", "left"),
+        (r"destr[oa]", "lr", "right"),
+        (r"in alto|verso l'alto|al cielo|al soffitto", "dir", "up"),
+        (r"in basso|verso il basso|a terra|per terra", "dir", "down"),
+        (r"davanti a se|dritto davanti", "dir", "ahead"),
+        (r"ma|mentre|poi|pero|invece", "sep", "but"),
+        (r"e|ed", "and", "and"),
+        (r"sorpres[oa]|stupit[oa]|stupore|meravigliat[oa]", "emo", "surprised"),
+        (r"felic\w*|gioi\w*|content[oa]|allegr\w*", "emo", "happy"),
+        (r"trist\w*", "emo", "sad"),
+        (r"arrabbiat\w*|furios\w*|rabbia|ira", "emo", "angry"),
+        (r"spaventat\w*|paura|terrorizzat\w*", "emo", "afraid"),
+        (r"disgust\w*|schifat\w*", "emo", "disgusted"),
+        (r"preoccupat\w*", "emo", "worried"),
+    ),
+)
