@@ -2,13 +2,11 @@
 
 Prints, for one hour at 60 fps (216,000 frames x 61 channels = 13.2 M channel-samples):
 
-(a) ``interpolate()`` for every method with one keyframe per second (3,601 keyframes, the release's pace, plus
-a
+(a) ``interpolate()`` for every method with one keyframe per second (3,601 keyframes, the release's pace, plus a
     hold knot after each: 7,202 knots): best and median wall time of ``--repeat`` runs and channel-samples per
     second;
-(b) ``animate()`` with all life layers over the same hour, from 256 keyframes (the Keyframes limit) with given
-times,
-    with its stages timed separately (timing + interpolation + consistency, then life layers).
+(b) ``animate()`` with every layer (fitted transitions, micro-motion, life) over the same hour, from 256 keyframes
+    with given times, with the micro-motion and life layers also timed on their own.
 
 Run from the repository root::
 
@@ -31,7 +29,9 @@ import numpy as np
 from keyframeface import rig
 from keyframeface.animate import animate, expand_holds, interpolate, interpolators
 from keyframeface.animate.engine import frame_times
-from keyframeface.animate.life import add_life
+from keyframeface.animate.life import add_fitted_life
+from keyframeface.animate.micro import add_micro_motion
+from keyframeface.models.motion import load_motion
 from keyframeface.script import MAX_KEYFRAMES, Keyframes
 
 
@@ -80,21 +80,28 @@ def main(argv: list[str] | None = None) -> int:
 
     k = min(MAX_KEYFRAMES, count)
     keys = Keyframes.from_array(random_poses(k, 1), times_s=list(np.linspace(0.0, args.seconds - 1.0, k)))
-    print(f"\n(b) animate(): {k} keyframes over {args.seconds:g} s, pchip, offsets, all life layers")
+    print(f"\n(b) animate(): {k} keyframes over {args.seconds:g} s, fitted transitions, all life layers")
     runs = timed(lambda: animate(keys, fps=args.fps, duration_s=args.seconds), args.repeat)
     anim = animate(keys, fps=args.fps, duration_s=args.seconds)
     base = animate(keys, fps=args.fps, duration_s=args.seconds, life=False)
-    life_runs = timed(lambda: add_life(base.frames, base.frame_times(), seed=0), args.repeat)
+    model = load_motion()
+
+    def layers() -> None:  # what life adds on top of the transitions: micro-motion, head, saccades, blinks
+        t = base.frame_times()
+        frames = add_micro_motion(base.frames, t, model=model, rng=np.random.default_rng(0))
+        add_fitted_life(frames, t, model=model, seed=0)
+
+    life_runs = timed(layers, args.repeat)
     print(
         f"animate() total      best {min(runs):.3f} s, median {statistics.median(runs):.3f} s "
         f"({samples / min(runs) / 1e6:.1f} M samples/s)"
     )
-    print(f"  of which life      best {min(life_runs):.3f} s, median {statistics.median(life_runs):.3f} s")
+    print(f"  of which micro+life best {min(life_runs):.3f} s, median {statistics.median(life_runs):.3f} s")
     life = anim.meta["life"]
     print(
         f"  {anim.num_frames:,} frames; {life['blinks']} blinks "
         f"({life['blinks'] / args.seconds * 60:.1f}/min), "
-        f"{life['fixations']} fixations; frames {anim.frames.nbytes / 2**20:.0f} MiB"
+        f"{life.get('saccades', life.get('fixations', 0))} saccades; frames {anim.frames.nbytes / 2**20:.0f} MiB"
     )
     return 0
 

@@ -299,7 +299,7 @@ def test_deterministic() -> None:
 def test_too_many_keyframes_for_a_document() -> None:
     rng = np.random.default_rng(0)
     anim = Animation(rng.uniform(0, 1, (MAX_KEYFRAMES + 40, rig.NUM_CHANNELS)).astype(np.float32), fps=FPS)
-    with pytest.raises(ScriptError, match="at most 256"):
+    with pytest.raises(ScriptError, match="more than the 256 allowed"):
         extract(anim, max_error=0.0)
     assert len(select_keyframes(anim, max_error=0.0)) == MAX_KEYFRAMES + 40
     with pytest.raises(ScriptError, match="count=257"):
@@ -432,3 +432,13 @@ def test_real_take_bound_holds(realdata_dir: Path) -> None:
         assert keys.keyframes[-1].time_s == pytest.approx(anim.duration_s, abs=1e-6)
     few = extract(anim, count=8, method="dp")
     assert len(few) == 8
+
+
+def test_capture_limit_grows_with_duration_and_refuses_count_early() -> None:
+    from keyframeface.extract import MAX_KEYFRAMES_PER_S, capture_keyframe_limit
+
+    assert capture_keyframe_limit(1.0) == MAX_KEYFRAMES
+    assert capture_keyframe_limit(600.0) == int(600 * MAX_KEYFRAMES_PER_S)
+    anim = smooth_take(3, 60 * 60, noise=0.01)  # 60 s: up to 720 keyframes
+    with pytest.raises(ScriptError, match="count=5000 exceeds the 720"):
+        extract(anim, count=5000)

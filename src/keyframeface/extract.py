@@ -38,13 +38,22 @@ from . import rig
 from ._version import __version__
 from .errors import ScriptError
 from .extract_methods import METRICS, SPAN_MODELS, Fit, Interpolator, available_methods, get_method
-from .script import MAX_KEYFRAMES, Animation, Keyframes
+from .script import (
+    EXTRACTED_BY,
+    MAX_KEYFRAMES,
+    MAX_KEYFRAMES_PER_S,
+    Animation,
+    Keyframes,
+    capture_keyframe_limit,
+)
 
 __all__ = [
     "DEFAULT_MAX_ERROR",
     "DEFAULT_METRIC",
+    "MAX_KEYFRAMES_PER_S",
     "Selection",
     "available_methods",
+    "capture_keyframe_limit",
     "extract",
     "select_keyframes",
 ]
@@ -133,13 +142,15 @@ def extract(
 
     Returns :class:`Keyframes` with empty descriptions, ``time_s`` from the take's first row and ``meta`` recording
     method, options, the achieved error (RMSE and max abs), frame counts and source. Raises :class:`ScriptError`
-    for bad options, a take without valid frames, or more than ``MAX_KEYFRAMES`` keyframes (use
-    :func:`select_keyframes` to go beyond).
+    for bad options, a take without valid frames, or more than :func:`capture_keyframe_limit` keyframes (a
+    ``count`` above it is refused before any work; use :func:`select_keyframes` to go beyond).
     """
     channels = _channel_list(channels)
-    if count is not None and _is_int(count) and count > MAX_KEYFRAMES:
+    cap = capture_keyframe_limit(anim.duration_s if isinstance(anim, Animation) else 0.0)
+    if count is not None and _is_int(count) and count > cap:  # refused before any selection work
         raise ScriptError(
-            f"count={count} exceeds the {MAX_KEYFRAMES} keyframes a keyframes document holds; ask for fewer, or use "
+            f"count={count} exceeds the {cap} keyframes allowed for a {anim.duration_s:.1f} s take "
+            f"({MAX_KEYFRAMES_PER_S:g} per second, at least {MAX_KEYFRAMES}); ask for fewer, or use "
             "select_keyframes() for frame indices without that limit",
             field="count",
         )
@@ -147,15 +158,15 @@ def extract(
         anim, max_error=max_error, count=count, method=method, interpolation=interpolation, metric=metric,
         channels=channels, weights=weights,
     )  # fmt: skip
-    if len(sel) > MAX_KEYFRAMES:
+    if len(sel) > cap:
         raise ScriptError(
-            f"this take needs {len(sel)} keyframes to stay within max_error="
-            f"{_requested_error(max_error):g}, but a keyframes document holds at most {MAX_KEYFRAMES}; raise "
-            "max_error, pass count, or split the take (select_keyframes() has no limit)",
+            f"this take needs {len(sel)} keyframes to stay within max_error={_requested_error(max_error):g}, more "
+            f"than the {cap} allowed for {anim.duration_s:.1f} s ({MAX_KEYFRAMES_PER_S:g} per second); raise "
+            "max_error or pass count (select_keyframes() has no limit)",
             field="max_error",
         )
     meta: dict[str, Any] = {
-        "extractor": "keyframeface.extract",
+        "extractor": EXTRACTED_BY,
         "package": "keyframeface",
         "package_version": __version__,
         "method": sel.method,

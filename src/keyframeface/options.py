@@ -149,8 +149,9 @@ class AnimateOptions:
                         cli_help="frame rate (default: %(default)s)")
     duration_s: float | None = option(None, low=0.0, high=MAX_SECONDS, low_open=True,
                                       help="total duration when keyframes carry no times")
-    method: str = option("pchip", choices=interpolator_names, closed=False, max_length=32,
-                         help="interpolation method ({choices})")
+    method: str | None = option(None, choices=interpolator_names, closed=False, max_length=32,
+                                help="interpolation method ({choices}; default: pchip, or for keyframes from "
+                                "extract the curve the extractor fitted)")
     life: bool = option(True, help="life layers on (blinks, saccades, head motion)",
                         cli_help="no blinks, saccades or head motion")
     blinks: bool = option(True, help="automatic blinks", cli_help="no automatic blinks")
@@ -160,15 +161,32 @@ class AnimateOptions:
                            cli_help="no per-group timing offsets (the eyes lead, the head lags)")
     consistency: bool = option(True, help="repair channel-rule breaks that interpolation makes between keyframes",
                                cli_help="do not repair channel-rule breaks between keyframes")
-    # The CLI's --seed is generate's (default None); the animate command passes it on, or 0.
-    seed: int = option(0, low=0, high=MAX_SEED, cli=False, meta=False,
-                       help="seed of the life layers (same seed, same motion)")
+    # The CLI's --seed is generate's (default None); the animate command passes it on.
+    seed: int | None = option(None, low=0, high=MAX_SEED, cli=False, meta=False,
+                              help="seed of the life layers (default: derived from the keyframes' content, so the "
+                              "same script gives the same take and different scripts differ)")
     vary_timing: bool = option(False, help="small seeded human variation of the chosen times")
     tail_s: float | None = option(None, low=0.0, high=MAX_SECONDS,
                                   help="how long the last pose is held after its keyframe (default: natural); "
                                   "not with duration_s",
                                   cli_help="how long the last pose is held after its keyframe (default: natural); "
                                   "not with --duration-s")
+    transitions: bool = option(True, help="per-group transitions fitted from real captures: a gaze change is a "
+                               "saccade, brows, mouth and jaw each with their own speed, staggered starts, overshoot",
+                               cli_help="one shared transition for every channel (the older engine)")
+    overshoot: bool = option(True, help="fitted overshoot on held onsets", cli_help="no overshoot on onsets")
+    micro_motion: bool = option(True, help="fitted micro-motion: a held expression keeps living",
+                                cli_help="no micro-motion (held expressions are exactly frozen)")
+    eyes_down: bool = option(True, help="the eyes turn down during blinks, as in real captures",
+                             cli_help="eyes keep their direction during blinks")
+    lids_follow_gaze: bool = option(True, help="the lids follow vertical saccades", cli_help="lids ignore gaze pitch")
+    emotion_blink_rate: bool = option(True, help="the blink rate follows the emotion (e.g. anxiety blinks more)",
+                                      cli_help="one blink rate for every emotion")
+    resynthesis: bool | None = option(None, help="replay keyframes from extract as the take (no holds, no added "
+                                      "blinks); default: on for keyframes whose meta says they came from extract",
+                                      cli=False)
+    motion_model: str | None = option(None, max_length=4096, help="motion model JSON (default: the shipped "
+                                      "models/motion/motion.json)", cli=False)
 
     def kwargs(self) -> dict[str, Any]:
         """The keyword arguments of :func:`keyframeface.animate`."""

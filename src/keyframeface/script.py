@@ -28,18 +28,22 @@ from .io.input import MAX_DOCUMENT_BYTES, read_document_path
 
 __all__ = [
     "ANIMATION_FORMAT",
+    "EXTRACTED_BY",
     "FORMAT_VERSION",
     "KEYFRAMES_FORMAT",
     "MAX_DESCRIPTION_CHARS",
     "MAX_FILE_BYTES",
     "MAX_KEYFRAMES",
+    "MAX_KEYFRAMES_PER_S",
     "MAX_TEXT_CHARS",
     "Animation",
     "Keyframe",
     "Keyframes",
     "Script",
+    "capture_keyframe_limit",
     "document_from_data",
     "json_chunks",
+    "keyframe_limit",
     "load_document",
     "load_keyframes",
     "load_script",
@@ -60,6 +64,35 @@ MAX_NAME_CHARS = 200
 MAX_TIME_S = 24 * 3600.0
 MAX_FRAME_TIME_S = 7 * 24 * 3600.0  # frame times of captures are times of day (Live Link timecodes): a week is plenty
 MAX_FILE_BYTES = MAX_DOCUMENT_BYTES  # JSON documents; YAML has a smaller cap (io.input.MAX_YAML_BYTES)
+#: ``meta["extractor"]`` of keyframes made by :func:`keyframeface.extract` from a capture.
+EXTRACTED_BY = "keyframeface.extract"
+#: Keyframes extracted from a capture may number up to this many per second of take (at least MAX_KEYFRAMES): real
+#: takes need 1.8-8.4 per second at extract's max_error 0.1 and 6.6 on average at 0.05 (measured on
+#: ../shared/realdata), so 12 leaves room for fast speech while still catching a mistaken max_error of ~0.
+MAX_KEYFRAMES_PER_S = 12.0
+
+
+def capture_keyframe_limit(duration_s: float) -> int:
+    """The most keyframes a keyframes document extracted from a take of ``duration_s`` seconds may hold."""
+    return max(MAX_KEYFRAMES, math.ceil(MAX_KEYFRAMES_PER_S * min(max(float(duration_s), 0.0), MAX_TIME_S)))
+
+
+def keyframe_limit(meta: Mapping[str, Any], times_s: Sequence[float | None] = ()) -> int:
+    """The most keyframes a document with this ``meta`` may hold: :data:`MAX_KEYFRAMES`, or for keyframes whose
+    ``meta["extractor"]`` is :data:`EXTRACTED_BY`, :func:`capture_keyframe_limit` of the last time in
+    ``times_s`` (no times given: of :data:`MAX_TIME_S`, the ceiling used before the times are parsed)."""
+    if not isinstance(meta, Mapping) or meta.get("extractor") != EXTRACTED_BY:
+        return MAX_KEYFRAMES
+    known = [t for t in times_s if t is not None]
+    return capture_keyframe_limit(max(known) if known else MAX_TIME_S)
+
+
+def _too_many(count: int, limit: int) -> ScriptError:
+    if limit > MAX_KEYFRAMES:
+        why = f"{MAX_KEYFRAMES_PER_S:g} per second of the extracted take"
+    else:
+        why = f"keyframes extracted from a capture may have {MAX_KEYFRAMES_PER_S:g} per second of take"
+    return ScriptError(f"has {count} keyframes; the limit is {limit} ({why})", field="keyframes")
 
 
 # ------------------------------------------------------------------------------------------------ validators
@@ -268,13 +301,15 @@ class Keyframe:
         )
 
 
-def _keyframe_list(value: Any, *, allow_empty: bool, require_description: bool) -> tuple[Keyframe, ...]:
+def _keyframe_list(
+    value: Any, *, allow_empty: bool, require_description: bool, limit: int = MAX_KEYFRAMES
+) -> tuple[Keyframe, ...]:
     if value is None:
         value = []
     if not isinstance(value, list):
         raise ScriptError(f"expected a list, got {type(value).__name__}", field="keyframes")
-    if len(value) > MAX_KEYFRAMES:
-        raise ScriptError(f"has {len(value)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+    if len(value) > limit:  # before parsing any of them
+        raise _too_many(len(value), limit)
     if not value and not allow_empty:
         raise ScriptError("must list at least one keyframe", field="keyframes")
     kfs = tuple(
@@ -363,6 +398,8 @@ class Keyframes:
     ``keyframes[i].values`` is ``None`` only for a keyframe whose generation failed (see
     :class:`keyframeface.errors.GenerationError`); :meth:`array` requires all of them.
     ``meta`` records how the file was made (backend, model, package version, options, seed, created).
+    At most :data:`MAX_KEYFRAMES` keyframes, or :func:`keyframe_limit` of ``meta`` and the times for keyframes
+    extracted from a capture (:data:`MAX_KEYFRAMES_PER_S` per second); more raise :class:`ScriptError`.
     """
 
     keyframes: tuple[Keyframe, ...]
@@ -372,7 +409,9 @@ class Keyframes:
 
     def __post_init__(self) -> None:
         if len(self.keyframes) > MAX_KEYFRAMES:
-            raise ScriptError(f"has {len(self.keyframes)} keyframes; the limit is {MAX_KEYFRAMES}", field="keyframes")
+            limit = keyframe_limit(self.meta, [kf.time_s for kf in self.keyframes])
+            if len(self.keyframes) > limit:
+                raise _too_many(len(self.keyframes), limit)
         _check_text(self.background, "background", limit=MAX_TEXT_CHARS)
         _check_text(self.emotion, "emotion", limit=MAX_TEXT_CHARS)
         _check_times(self.keyframes)
@@ -423,7 +462,8 @@ class Keyframes:
             raise ScriptError(f"unsupported version {d.get('version')!r}; this keyframeface reads version {FORMAT_VERSION}")
         meta = _meta(d.get("meta"))
         return cls(
-            keyframes=_keyframe_list(d.get("keyframes"), allow_empty=True, require_description=False),
+            keyframes=_keyframe_list(d.get("keyframes"), allow_empty=True, require_description=False,
+                                     limit=keyframe_limit(meta)),
             background=_text(d.get("background"), "background", limit=MAX_TEXT_CHARS),
             emotion=_text(d.get("emotion"), "emotion", limit=MAX_TEXT_CHARS),
             meta=dict(meta),

@@ -26,12 +26,17 @@ import numpy as np
 from .. import rig
 from .._version import __version__
 from ..errors import ScriptError
+from ..models.motion import load_motion
 from ..options import AnimateOptions, meta_options
 from ..script import Animation, Keyframes
 from .consistency import enforce_consistency, rules_obeyed
-from .interpolate import expand_holds, get_interpolator, interpolate
-from .life import add_life, check_seed
+from .fitted_life import blink_rate_factor
+from .interpolate import DEFAULT_METHOD, expand_holds, get_interpolator, interpolate
+from .life import add_fitted_life, check_seed
+from .micro import add_micro_motion
+from .seeding import content_seed, extracted_interpolation, is_extracted, resynthesis_timing
 from .timing import Timing, plan_timing
+from .transitions import group_transitions
 
 __all__ = ["GROUP_OFFSETS_S", "animate", "channel_offsets", "frame_times"]
 
@@ -52,6 +57,8 @@ GROUP_OFFSETS_S: Final[Mapping[str, float]] = {
 # 12 hours at 60 fps (2.6 M frames, ~640 MB per (T, 61) float32 copy; animate() makes a few): beyond this the request
 # is surely a mistake, and it would exhaust memory on an ordinary machine.
 _MAX_FRAMES: Final[int] = 12 * 3600 * 60
+_MOUTH_CLOSE: Final[int] = rig.CHANNEL_INDEX["MouthClose"]
+_JAW_OPEN: Final[int] = rig.CHANNEL_INDEX["JawOpen"]
 #: The declared defaults (keyframeface.options.AnimateOptions): the signature below reads them, so they cannot drift.
 _D: Final[AnimateOptions] = AnimateOptions()
 
@@ -96,28 +103,49 @@ def animate(
     *,
     fps: float = _D.fps,
     duration_s: float | None = _D.duration_s,
-    method: str = _D.method,
+    method: str | None = _D.method,
     life: bool = _D.life,
     blinks: bool = _D.blinks,
     saccades: bool = _D.saccades,
     head_motion: bool = _D.head_motion,
     offsets: bool = _D.offsets,
     consistency: bool = _D.consistency,
-    seed: int = _D.seed,
+    seed: int | None = _D.seed,
     vary_timing: bool = _D.vary_timing,
     tail_s: float | None = _D.tail_s,
+    transitions: bool = _D.transitions,
+    overshoot: bool = _D.overshoot,
+    micro_motion: bool = _D.micro_motion,
+    eyes_down: bool = _D.eyes_down,
+    lids_follow_gaze: bool = _D.lids_follow_gaze,
+    emotion_blink_rate: bool = _D.emotion_blink_rate,
+    resynthesis: bool | None = _D.resynthesis,
+    motion_model: str | None = _D.motion_model,
 ) -> Animation:
     """Turn keyframes into dense animation.
 
     ``keyframes``: generated or extracted :class:`Keyframes` (no script needed; all must have values).
     ``fps``: frames per second in [1, 1000], non-integer allowed (29.97). ``duration_s``: total length;
     ``None`` = natural (see :mod:`.timing`). ``method``: an interpolation method name (``step``, ``linear``,
-    ``cubic``, ``pchip``, ``akima``). ``life``: master switch of the life layers; ``blinks``, ``saccades`` and
+    ``cubic``, ``pchip``, ``akima``); ``None``: ``pchip``, or in re-synthesis the interpolation the extractor
+    fitted (``meta["interpolation"]``). ``life``: master switch of the life layers; ``blinks``, ``saccades`` and
     ``head_motion`` switch each. ``offsets``: per-group timing offsets (:data:`GROUP_OFFSETS_S`).
     ``consistency``: repair the breaks of channel rules that interpolation makes between keyframes that obey
-    them (:mod:`.consistency`). ``seed``: int >= 0 for the life layers (same seed, same motion).
+    them (:mod:`.consistency`). ``seed``: int >= 0 for the life layers and the transition variation (same
+    seed, same motion); ``None`` (default) derives one from the keyframes' content (:func:`.seeding.content_seed`),
+    so the same script gives the same take and different scripts differ.
     ``vary_timing``: small seeded human variation of the chosen times. ``tail_s``: how long the last pose is
     held after its keyframe (default: natural, or what ``duration_s`` leaves); give one of the two, not both.
+
+    Motion learned from real captures (:mod:`keyframeface.models.motion`; ``motion_model``: another motion.json):
+    ``transitions``: per-group transitions with fitted speeds, staggered starts and the real onset profile
+    (:mod:`.transitions`; ``False``: the ``method`` curve through every keyframe and hold, with ``offsets``);
+    ``overshoot``: their fitted overshoot; ``micro_motion``: the fitted residual motion on every non-eye region
+    (:mod:`.micro`); ``eyes_down``: the eyes turn down during blinks; ``lids_follow_gaze``: EyeBlink follows the
+    vertical saccade offset; ``emotion_blink_rate``: the emotion / background words scale the blink rate.
+    ``resynthesis``: animate keyframes extracted from a capture so as to reproduce it (the ``method`` curve
+    through the keys at their times, no holds, no life layers: the take within the extraction error when ``method``
+    is the extractor's); ``None`` = when the keyframes' ``meta`` says they came from ``extract``.
 
     Returns an :class:`Animation`: ``frames`` (T, 61) float32 within every channel's range, frame ``i`` at
     ``i / fps`` seconds; ``keyframes`` with every ``time_s`` filled; ``meta`` with the options, seed, timing
@@ -149,33 +177,54 @@ def animate(
                 "give duration_s or tail_s, not both (duration_s already fixes the tail)", field="tail_s"
             )
         tail_s = _check_number(tail_s, "tail_s", low=0.0, high=24 * 3600.0, allow_zero=True)
+    if resynthesis is None:
+        resynthesis = is_extracted(keyframes)
+    if method is None:
+        method = extracted_interpolation(keyframes) if resynthesis else None
+        method = method or DEFAULT_METHOD
     get_interpolator(method)  # fail early, with the list of methods
-    seed = check_seed(seed)
+    seed_source = "given" if seed is not None else "content"
+    seed = content_seed(keyframes) if seed is None else check_seed(seed)
+    model = load_motion(motion_model)
 
-    timing = plan_timing(keyframes, duration_s=duration_s, seed=seed if vary_timing else None)
-    if tail_s is not None:
-        timing = _with_tail(timing, tail_s)
     values = keyframes.array()  # (K, 61)
-    knot_t, knot_v = expand_holds(np.array(timing.times_s), values, np.array(timing.holds_s))
+    if resynthesis:
+        timing = resynthesis_timing(keyframes, duration_s=duration_s, tail_s=tail_s)
+    else:
+        timing = plan_timing(keyframes, duration_s=duration_s, seed=seed if vary_timing else None)
+        if tail_s is not None:
+            timing = _with_tail(timing, tail_s)
     t = frame_times(timing.duration_s, fps)
-    frames = interpolate(knot_t, knot_v, t, method=method, offsets_s=channel_offsets() if offsets else None)
+    use_transitions = transitions and not resynthesis
+    transition_info: dict[str, Any] = {}
+    if use_transitions:
+        frames, transition_info = group_transitions(
+            np.array(timing.times_s), np.array(timing.holds_s), values, t, model=model,
+            rng=np.random.default_rng([seed, 4]), overshoot=overshoot,
+        )
+    else:
+        knot_t, knot_v = expand_holds(np.array(timing.times_s), values, np.array(timing.holds_s))
+        frames = interpolate(
+            knot_t, knot_v, t, method=method, offsets_s=channel_offsets() if offsets and not resynthesis else None
+        )
 
     applied: tuple[str, ...] = ()
     if consistency:
         frames, applied = enforce_consistency(frames, values)
     life_info: dict[str, Any] = {}
-    any_life = life and (blinks or saccades or head_motion)
-    if any_life:
-        frames, life_info = add_life(
-            frames,
-            t,
-            seed=seed,
-            blinks=blinks,
-            saccades=saccades,
-            head_motion=head_motion,
-            sync_eyes="eye_rotation" in rules_obeyed(values),
+    live = life and not resynthesis
+    if live and micro_motion:
+        frames = add_micro_motion(frames, t, model=model, rng=np.random.default_rng([seed, 5]))
+        if consistency and "mouth_close" in applied:
+            np.minimum(frames[:, _MOUTH_CLOSE], frames[:, _JAW_OPEN], out=frames[:, _MOUTH_CLOSE])
+    rate = blink_rate_factor(f"{keyframes.emotion}\n{keyframes.background}") if emotion_blink_rate else 1.0
+    if live and (blinks or saccades or head_motion):
+        frames, life_info = add_fitted_life(
+            frames, t, model=model, seed=seed, blinks=blinks, saccades=saccades, head_motion=head_motion,
+            sync_eyes="eye_rotation" in rules_obeyed(values), eyes_down=eyes_down,
+            lids_follow_gaze=lids_follow_gaze, blink_rate_factor=rate,
         )
-    else:  # add_life clamps; interpolation stays within the keyframes' range, so this is a safety net
+    else:
         frames, _ = rig.clamp(frames, max_reports=0)
 
     timed = Keyframes(
@@ -195,11 +244,16 @@ def animate(
         "options": meta_options(
             AnimateOptions(fps=fps, duration_s=duration_s, method=method, life=life, blinks=blinks, saccades=saccades,
                            head_motion=head_motion, offsets=offsets, consistency=consistency, seed=seed,
-                           vary_timing=vary_timing, tail_s=tail_s)
+                           vary_timing=vary_timing, tail_s=tail_s, transitions=transitions, overshoot=overshoot,
+                           micro_motion=micro_motion, eyes_down=eyes_down, lids_follow_gaze=lids_follow_gaze,
+                           emotion_blink_rate=emotion_blink_rate, resynthesis=resynthesis, motion_model=motion_model)
         ),
         "seed": seed,
+        "seed_source": seed_source,
+        "blink_rate_factor": rate if live and blinks else None,
+        "transitions": transition_info,
         "timing": timing.to_dict(),
-        "offsets_s": dict(GROUP_OFFSETS_S) if offsets else {},
+        "offsets_s": dict(GROUP_OFFSETS_S) if offsets and not use_transitions and not resynthesis else {},
         "consistency_rules": list(applied),
         "life": life_info,
         "keyframes_meta": dict(keyframes.meta),

@@ -27,6 +27,9 @@ backend options (model, adapter, temperature ...); ``--keyframes DIR`` scores sa
 
 ``--seeds 0 1 2`` repeats sampled generation (``--temperature > 0``) per seed; ``--json`` writes the full report.
 
+``keyframeface eval motion [--real DIR] [--plots DIR]`` measures the animation engine against real captures
+(see ``keyframeface eval motion --help`` and docs/motion.md).
+
 ``keyframeface eval merge A.json B.json ... [-o TABLE.md] [--json MERGED.json]`` combines saved reports (slow LLM
 rows run separately, on a subset, then merged) into one table with an ``n clips`` column; it notes rows scored on
 different splits, limits or clip sets, and refuses reports of different corpus versions unless ``--force``.
@@ -203,6 +206,10 @@ def add_parser(sub: Any) -> None:
     m.add_argument("--json", dest="json_out", default=None, help="also write the merged report as JSON")
     m.add_argument("--force", action="store_true", help="merge reports of different corpus versions anyway")
     m.set_defaults(run=run_merge)
+
+    from .cmd_eval_motion import add_motion_parser
+
+    add_motion_parser(evsub)
 
 
 def run_semantic(args: argparse.Namespace) -> int:

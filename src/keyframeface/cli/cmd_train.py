@@ -66,6 +66,10 @@ def add_parser(sub: Any) -> None:
 
     add_lora_parser(tsub)
 
+    from .cmd_train_motion import add_motion_parser
+
+    add_motion_parser(tsub)
+
 
 def run_evaluator(args: argparse.Namespace) -> int:
     from dataclasses import replace

@@ -76,8 +76,8 @@ def add_animate_args(p: argparse.ArgumentParser) -> None:
 
 def animate_options(args: argparse.Namespace) -> AnimateOptions:
     """The :class:`~keyframeface.options.AnimateOptions` given by the flags of :func:`add_animate_args`; the seed
-    is ``--seed`` (generate's, default ``None``), else 0."""
-    return from_namespace(AnimateOptions, args, seed=args.seed if getattr(args, "seed", None) is not None else 0)
+    is ``--seed`` (generate's; ``None``: the engine derives one from the keyframes' content)."""
+    return from_namespace(AnimateOptions, args, seed=getattr(args, "seed", None))
 
 
 def backend_options(args: argparse.Namespace) -> dict[str, Any]:
