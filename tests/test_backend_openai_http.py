@@ -235,10 +235,23 @@ def test_one_kept_alive_connection_per_worker_and_reconnect_after_idle_close(ser
     srv2 = serve({CHAT: (200, ANSWER, {})})
     b2 = OpenAIBackend(base_url=srv2.base_url, model="m", engine="generic", structured="off")
     b2.complete(prompt.build_messages(SCRIPT, 0, representation="compact"), options=opts)
-    conn = b2._client._local.conn
+    conn = b2._client._idle[-1]
     conn.sock._sock.shutdown(socket.SHUT_RDWR)  # as if the server had closed it while idle
     b2.complete(prompt.build_messages(SCRIPT, 0, representation="compact"), options=opts)
     assert len(srv2.posts()) == 2
+
+
+def test_short_lived_threads_reuse_pooled_connections(serve: Any) -> None:
+    # A web request or a generate() call runs on a new thread each time: connections are pooled, not per thread.
+    srv = serve({CHAT: (200, ANSWER, {})})
+    b = OpenAIBackend(base_url=srv.base_url, model="m", engine="generic", structured="off")
+    opts = GenerationOptions(representation="compact", timeout_s=5)
+    for _ in range(20):
+        t = threading.Thread(target=b.complete, args=(prompt.build_messages(SCRIPT, 0, representation="compact"),),
+                             kwargs={"options": opts})
+        t.start()
+        t.join()
+    assert len(srv.ports) == 1 and len(b._client._idle) == 1
 
 
 def test_trickling_server_is_cut_at_the_deadline(serve: Any) -> None:
@@ -264,7 +277,7 @@ def test_trickling_server_is_cut_at_the_deadline(serve: Any) -> None:
                      concurrency=2)
     finally:
         stop.set()
-    assert time.monotonic() - start < 2 + 1.0
+    assert time.monotonic() - start < 2 + 3.0  # the 2 s bound plus slack for a loaded CI machine (it was 71 s and counting)
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

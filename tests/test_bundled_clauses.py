@@ -105,7 +105,7 @@ def test_very_long_text_is_split_quickly_and_exactly() -> None:
     assert len(got) == 5001
     assert got[-1].text == "x" * 50_000
     assert_offsets(description, got)
-    assert elapsed < 2.0, elapsed
+    assert elapsed < 5.0, elapsed  # linear, not quadratic: quadratic splitting of 50,000 characters takes minutes
 
 
 def test_deterministic() -> None:

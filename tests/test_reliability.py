@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from keyframeface.errors import FormatError, KeyframeFaceError
+from keyframeface.errors import FormatError, GenerationError, KeyframeFaceError, ScriptError
 from keyframeface.io import atomic
 from keyframeface.io.input import MAX_DEPTH, read_document_bytes, read_document_path, read_document_stream
 from keyframeface.io.staging import check_manifest, manifest_path
@@ -69,7 +69,7 @@ def test_hostile_documents_are_refused_fast_and_small_on_every_path(tmp_path: Pa
         peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.stop()
         assert "\n" not in str(info.value)
-        assert seconds < 2.0, seconds
+        assert seconds < 4.0, seconds  # the 2 s is for a command on an idle machine; tracemalloc slows this
         assert peak < 200e6 + 2 * len(data), peak
 
 
@@ -158,20 +158,59 @@ def test_cli_disk_full_message_names_the_file(tmp_path: Path) -> None:
 def test_run_writes_a_manifest_and_removes_debris(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    dead = out / ".kff-999999999.run-deadbeef"  # a staging folder of a process that is gone
+    dead = out / ".kff-999999999.run-deadbeef00112233"  # a staging folder of a process that is gone
     dead.mkdir()
     (dead / "x.csv").write_text("partial")
-    (out / ".kff-999999999.bad_news.csv.abc.tmp").write_text("partial")
+    (out / ".kff-999999999.bad_news.csv.abcd1234.tmp").write_text("partial")
     (out / "notes.txt").write_text("mine")  # a user's file is never touched
+    (out / ".kff-notes").mkdir()  # nor a folder of theirs that merely starts like ours
+    (out / ".kff-notes" / "todo.txt").write_text("mine")
     first = run(EXAMPLES / "bad_news.json", output=out, formats=("csv", "json"), preview=None)
     manifest = check_manifest(out, "bad_news")
     assert sorted(manifest["files"]) == sorted(p.name for p in first.written)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*(p.name for p in first.written), "bad_news.manifest.json", "notes.txt"])
+        [*(p.name for p in first.written), "bad_news.manifest.json", "notes.txt", ".kff-notes"])
+    assert (out / ".kff-notes" / "todo.txt").read_text() == "mine"
     # a second run with fewer formats removes the file of the first that it does not write
     run(EXAMPLES / "bad_news.json", output=out, formats=("csv",))
     assert not (out / "bad_news.json").exists() and (out / "notes.txt").exists()
     assert check_manifest(out, "bad_news")["run_id"] != manifest["run_id"]
+
+
+def test_a_file_edited_since_the_previous_run_is_kept(tmp_path: Path) -> None:
+    run(EXAMPLES / "bad_news.json", output=tmp_path, formats=("csv", "json"))
+    (tmp_path / "bad_news.json").write_text("my edits")
+    run(EXAMPLES / "bad_news.json", output=tmp_path, formats=("csv",))
+    assert (tmp_path / "bad_news.json").read_text() == "my edits"
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/abs", "a/b", "..", "", "x\\y"])
+def test_names_cannot_leave_the_output_folder(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "out"
+    with pytest.raises(ScriptError, match="plain file name"):
+        run(EXAMPLES / "bad_news.json", output=out, name=name, formats=("csv",))
+    assert not any(tmp_path.rglob("*.csv"))
+
+
+def test_a_failed_generation_keeps_the_previous_result_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    generate_module = sys.modules["keyframeface.generate"]  # the package binds the function under the same name
+    from keyframeface.pipeline import keyframes_path, partial_keyframes_path
+
+    good = run(EXAMPLES / "bad_news.json", output=tmp_path, formats=("csv",))
+    before = check_manifest(tmp_path, "bad_news")
+    keys_before = keyframes_path(tmp_path, "bad_news").read_bytes()
+
+    def failing(script: object, **kwargs: object) -> object:
+        raise GenerationError("1 of 4 keyframes failed", partial=good.keyframes)
+
+    monkeypatch.setattr(generate_module, "generate", failing)
+    with pytest.raises(GenerationError):
+        run(EXAMPLES / "bad_news.json", output=tmp_path, formats=("csv",))
+    assert check_manifest(tmp_path, "bad_news")["run_id"] == before["run_id"]  # the good result is whole
+    assert keyframes_path(tmp_path, "bad_news").read_bytes() == keys_before
+    assert partial_keyframes_path(tmp_path, "bad_news").is_file()
 
 
 def test_a_failed_run_leaves_no_staging_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -37,7 +37,7 @@ def test_alias_bombs_are_refused_fast_and_small(text: str) -> None:
     seconds = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert seconds < 2.0 and peak < 50e6
+    assert seconds < 4.0 and peak < 50e6  # microseconds when bounded; minutes and gigabytes when not
 
 
 @pytest.mark.parametrize("text", ["[" * 100_000, "- " * 5_000 + "x", "{a: " * 3_000])
@@ -45,7 +45,7 @@ def test_deep_nesting_is_refused_before_parsing(text: str) -> None:
     start = time.perf_counter()
     with pytest.raises(FormatError, match="nests too deeply"):
         load_yaml(text)
-    assert time.perf_counter() - start < 2.0
+    assert time.perf_counter() - start < 4.0
 
 
 def test_plain_data_reads_as_before() -> None:

@@ -780,7 +780,7 @@ def test_slowloris_headers_are_cut_at_the_header_timeout(live_server: Any) -> No
     with socket.create_connection((host, port), timeout=5) as sock:  # one header byte a second, never done
         took = _closed_after(sock, send=b"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 100,
                              every_s=1.0, limit_s=8)
-    assert took is not None and took < limits.header_timeout_s + 1.5, took
+    assert took is not None and took < limits.header_timeout_s + 4, took  # the bound plus slack for a loaded CI machine
     # A prompt client on the same server is answered, also after a kept-alive request.
     import http.client
 
@@ -812,7 +812,7 @@ def test_oversized_headers_and_slow_bodies_are_refused(live_server: Any) -> None
                 answer = sock.recv(65536)
             except TimeoutError:
                 sock.sendall(b" ")
-        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - start < limits.body_timeout_s + 1.5
+        assert answer.startswith(b"HTTP/1.1 408") and time.monotonic() - start < limits.body_timeout_s + 4
 
 
 def _trickling_upstream() -> tuple[Any, int]:
@@ -864,7 +864,7 @@ def test_generate_answers_again_within_the_deadline_after_an_upstream_stalls(liv
             t.start()
         for t in threads:
             t.join(30)
-        assert [r[0] for r in results] == [504, 504] and max(r[1] for r in results) < limits.generate_timeout_s + 2
+        assert [r[0] for r in results] == [504, 504] and max(r[1] for r in results) < limits.generate_timeout_s + 4
         # ... and once their deadline passed, the app generates again at once (the upstream still trickles).
         status, took = post("rules")
         assert status == 200 and took < 5

@@ -54,8 +54,22 @@ class RunResult:
 
 
 def keyframes_path(output: str | os.PathLike[str], name: str) -> Path:
-    """Where :func:`run` writes the keyframes JSON (also the partial keyframes when generation fails)."""
+    """Where :func:`run` writes the keyframes JSON."""
     return Path(output) / f"{name}.keyframes.json"
+
+
+def partial_keyframes_path(output: str | os.PathLike[str], name: str) -> Path:
+    """Where :func:`run` saves the keyframes that succeeded when generation fails (never over a good result)."""
+    return Path(output) / f"{name}.partial.keyframes.json"
+
+
+def check_name(name: str) -> str:
+    """``name`` when it is a plain file-name stem (no folder, not ``.``/``..``); :class:`ScriptError` otherwise,
+    so that no output can land outside the output folder."""
+    if (not isinstance(name, str) or not name.strip() or name in (".", "..") or Path(name).name != name
+            or any(c in name for c in "\\/\x00")):
+        raise ScriptError(f"must be a plain file name stem without folders, got {name!r}", field="name")
+    return name
 
 
 def _options(options: Any, what: str) -> dict[str, Any]:
@@ -145,7 +159,8 @@ def run(
 
     Returns a :class:`RunResult`. Raises :class:`ScriptError` for bad input or options, and
     :class:`GenerationError` when keyframes fail for good; with ``output`` the keyframes that did succeed are first
-    saved to :func:`keyframes_path` (``error.partial`` holds them too).
+    saved to :func:`partial_keyframes_path` (``error.partial`` holds them too), beside any earlier complete result,
+    which stays whole.
     """
     gen_kwargs = {**_options(generate_options, "generate_options"), "backend": backend,
                   "backend_options": backend_options, "explain": explain}
@@ -160,13 +175,14 @@ def run(
         raise ScriptError(f"output {outdir} exists and is not a folder", field="output")
     if name is None:
         name = Path(script).stem if isinstance(script, (str, os.PathLike)) and os.fspath(script) != "-" else "animation"
+    check_name(name)
     source = _source(script, text)
 
     if isinstance(source, Keyframes):  # values given: nothing to generate (animate refuses keyframes with holes)
         keys = source
     else:
         keys = _generate(source, gen_kwargs, progress=progress, cancel=cancel,
-                         partial_path=None if outdir is None else keyframes_path(outdir, name))
+                         partial_path=None if outdir is None else partial_keyframes_path(outdir, name))
     if stop_after == "generate":
         return RunResult(keyframes=keys, warnings=_warnings(keys))
 

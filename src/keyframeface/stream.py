@@ -111,7 +111,10 @@ def stream(
     if frames.shape[0] == 0:
         raise FormatError("the animation has no frames to stream")
     ident = device_id or new_device_id()
-    infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)
+    except socket.gaierror as exc:
+        raise FormatError(f"cannot resolve the receiver {host}:{port} ({exc.strerror}); check --to HOST:PORT") from None
     family, _, _, _, address = infos[0]
     now = datetime.datetime.now()
     seconds_of_day = now.hour * 3600 + now.minute * 60 + now.second + now.microsecond / 1e6

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
-    "REDIRECT_STATUSES", "DeadlineExceeded", "KeepAliveClient", "RedirectRefused", "Response", "ResponseTooLarge",
+    "MAX_IDLE", "REDIRECT_STATUSES", "DeadlineExceeded", "KeepAliveClient", "RedirectRefused", "Response", "ResponseTooLarge",
     "TruncatedResponse", "origin_of",
 ]
 
@@ -40,6 +40,8 @@ __all__ = [
 REDIRECT_STATUSES: Final[frozenset[int]] = frozenset({301, 302, 303, 307, 308})
 #: Same-origin redirects followed for one GET before giving up (a loop is a server misconfiguration).
 _MAX_REDIRECTS: Final[int] = 5
+#: Idle kept-alive connections a client keeps for reuse (more concurrent requests open more, closed after use).
+MAX_IDLE: Final[int] = 8
 #: Bytes read per read() call while collecting a body (the cap is checked between calls).
 _CHUNK: Final[int] = 65536
 #: Errors that mean a kept-alive connection was closed by the server while it sat idle.
@@ -71,7 +73,19 @@ class RedirectRefused(Exception):
         self.status = status
         self.location = location
         self.same_origin = same_origin
-        super().__init__(f"HTTP {status} redirect to {location}")
+        super().__init__(f"HTTP {status} redirect to {safe_url(location)}")
+
+
+def safe_url(url: str) -> str:
+    """``url`` without credentials, query or fragment: what may be shown in a message or a log."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+        return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))[:200]
+    except ValueError:
+        return "(an invalid URL)"
 
 
 @dataclass(frozen=True)
@@ -193,10 +207,13 @@ class _TLSConnection(_Connection):
 
 
 class KeepAliveClient:
-    """Requests to the origin of ``base_url``, one kept-alive connection per calling thread. Thread-safe.
+    """Requests to the origin of ``base_url`` over kept-alive connections. Thread-safe.
 
-    ``max_body_bytes``: the largest answer body accepted. :meth:`close` closes every connection (safe to call twice;
-    a later request opens a new one).
+    Each request checks a connection out of a small pool of idle ones (or opens one) and puts it back when the
+    answer was read whole, so concurrent workers each use their own connection, and short-lived threads (a web
+    request, a ``generate`` call's pool) reuse connections instead of leaving one open each: at most
+    :data:`MAX_IDLE` idle connections are kept. ``max_body_bytes``: the largest answer body accepted.
+    :meth:`close` closes every idle connection (safe to call twice; a later request opens a new one).
     """
 
     def __init__(self, base_url: str, *, max_body_bytes: int) -> None:
@@ -204,42 +221,40 @@ class KeepAliveClient:
         if self.scheme not in ("http", "https") or not self.host:
             raise ValueError(f"expected an http(s) URL, got {base_url[:80]!r}")
         self.max_body_bytes = max_body_bytes
-        self._local = threading.local()
-        self._all: list[_Connection] = []
+        self._idle: list[_Connection] = []
         self._lock = threading.Lock()
         self._context: ssl.SSLContext | None = None
 
     # ------------------------------------------------------------------------------------------- connections
     def _connection(self) -> tuple[_Connection, bool]:
-        """This thread's connection and whether it is new (never used for a request yet)."""
-        conn: _Connection | None = getattr(self._local, "conn", None)
-        if conn is not None and conn.sock is not None:
-            return conn, False
-        if conn is not None:
-            self._drop(conn)
+        """An idle connection (most recently used first) or a new one, and whether it is new."""
+        with self._lock:
+            while self._idle:
+                conn = self._idle.pop()
+                if conn.sock is not None:
+                    return conn, False
+                conn.close()
         if self.scheme == "https":
             if self._context is None:
                 self._context = ssl.create_default_context()
-            conn = _TLSConnection(self.host, self.port, self._context)
-        else:
-            conn = _Connection(self.host, self.port)
-        self._local.conn = conn
+            return _TLSConnection(self.host, self.port, self._context), True
+        return _Connection(self.host, self.port), True
+
+    def _release(self, conn: _Connection) -> None:
+        """Put a connection whose answer was read whole back in the pool (closed when the pool is full)."""
         with self._lock:
-            self._all.append(conn)
-        return conn, True
+            if conn.sock is not None and len(self._idle) < MAX_IDLE:
+                self._idle.append(conn)
+                return
+        conn.close()
 
     def _drop(self, conn: _Connection) -> None:
         conn.close()
-        if getattr(self._local, "conn", None) is conn:
-            self._local.conn = None
-        with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
 
     def close(self) -> None:
-        """Close every thread's connection."""
+        """Close every idle connection (one in use is closed when its request ends)."""
         with self._lock:
-            conns, self._all = self._all, []
+            conns, self._idle = self._idle, []
         for conn in conns:
             conn.close()
 
@@ -299,6 +314,8 @@ class KeepAliveClient:
                 raise
             if response.will_close:
                 self._drop(conn)
+            else:
+                self._release(conn)
             return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
 
     def _read_body(self, response: http.client.HTTPResponse) -> bytes:

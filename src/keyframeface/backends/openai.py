@@ -47,6 +47,7 @@ import json
 import logging
 import math
 import os
+import ssl
 import threading
 import time
 import urllib.parse
@@ -289,6 +290,7 @@ class OpenAIBackend(Backend):
         self.base_url = urllib.parse.urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
         # A query in the URL (a proxy's api-version=...) goes on every request, after the path.
         self._query = f"?{parts.query}" if parts.query else ""
+        _warn_if_proxied(parts.scheme, parts.hostname or "")
         self.model = model
         self.adapter = adapter
         self.api_key_env = api_key_env
@@ -515,6 +517,10 @@ class OpenAIBackend(Backend):
                                 transient=True)
         if isinstance(exc, ResponseTooLarge):
             return BackendError(f"{where} sent more than {_MAX_BODY_BYTES} bytes; expected a chat completion")
+        if isinstance(exc, ssl.SSLError):  # a certificate or TLS problem does not go away by retrying
+            reason = getattr(exc, "reason", None) or type(exc).__name__
+            return BackendError(f"TLS with {where} failed ({reason}): check the server's certificate (or use an "
+                                "http:// base URL for a local server)")
         # Refused, unknown host, no route: nothing was sent. (Resets and closes are ConnectionErrors too.)
         if isinstance(exc, ConnectionRefusedError) or (isinstance(exc, OSError) and not isinstance(exc, ConnectionError)):
             why = getattr(exc, "strerror", None) or type(exc).__name__
@@ -637,3 +643,15 @@ class OpenAIBackend(Backend):
 
 class _Rejected(Exception):
     """Internal: the server refused this kind of structured output (HTTP 400/422 naming it)."""
+
+
+def _warn_if_proxied(scheme: str, host: str) -> None:
+    """The transport connects directly (it bounds every socket operation by the request's deadline, which a proxy
+    tunnel would hide): say so once when the environment names a proxy for this host, instead of failing obscurely."""
+    import urllib.request
+
+    proxy = urllib.request.getproxies_environment().get(scheme)
+    if proxy and not urllib.request.proxy_bypass_environment(host):  # type: ignore[attr-defined]
+        logger.warning("the openai backend connects to %s directly: %s_PROXY is not used (reach the server "
+                       "without a proxy, or run a local gateway and point --base-url at it)", host, scheme.upper())
+

@@ -47,7 +47,7 @@ def _formats(spec: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..pipeline import keyframes_path
+    from ..pipeline import partial_keyframes_path
     from ..pipeline import run as run_pipeline
     from .common import animate_options, backend_options, generate_options
     from .outputs import check_strict, print_explanations, stage_progress
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
             )
     except GenerationError as exc:
         if isinstance(exc.partial, Keyframes):  # run saved the keyframes that succeeded
-            print(f"keyframeface: partial keyframes saved to {keyframes_path(outdir, stem)}", file=sys.stderr)
+            print(f"keyframeface: partial keyframes saved to {partial_keyframes_path(outdir, stem)}", file=sys.stderr)
         raise
     keys, anim = result.keyframes, result.animation
     check_strict(args, keys)  # after writing: the files stay for inspection, the exit status says it failed

@@ -26,8 +26,14 @@ def add_motion_parser(tsub: Any) -> None:
 
 
 def run_motion(args: argparse.Namespace) -> int:
+    from ..errors import BackendUnavailableError
     from ..io.atomic import atomic_write_text
     from ..models.motion.fit import fit_motion
+
+    try:
+        import scipy  # noqa: F401  (the fit's peak finding and spectra)
+    except ImportError:
+        raise BackendUnavailableError("train motion needs scipy: pip install 'keyframeface[motion]'") from None
 
     params, recipe = fit_motion(args.real, max_error=args.max_error)
     out = Path(args.output)

@@ -17,6 +17,7 @@ import importlib
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
@@ -119,6 +120,15 @@ def _setup_logging(*, debug: bool, quiet: bool) -> None:
     level = logging.DEBUG if debug else (logging.ERROR if quiet else logging.WARNING)
     logging.basicConfig(level=level, format="keyframeface: %(levelname)s: %(message)s", stream=sys.stderr)
     logging.captureWarnings(True)
+    warnings.formatwarning = _format_warning
+
+
+def _format_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                    line: str | None = None) -> str:
+    """A library warning as one line (logged as ``keyframeface: WARNING: ...``); its source only with --debug."""
+    if logging.getLogger().isEnabledFor(logging.DEBUG):
+        return f"{message} ({filename}:{lineno}, {category.__name__})"
+    return str(message)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

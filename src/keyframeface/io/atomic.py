@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +34,7 @@ def atomic_open(path: str | os.PathLike[str], mode: str = "w", *, newline: str |
 #: Prefix of every temporary file and staging folder keyframeface writes beside its outputs: ``.kff-`` then the
 #: writing process id, so a later run can tell a dead writer's debris (see :func:`remove_stale`).
 TEMP_PREFIX = ".kff-"
+_STALE = re.compile(r"^\.kff-(?P<pid>\d{1,10})\.(?:(?P<run>run-[0-9a-f]{16})|.+\.[A-Za-z0-9_]{8}\.tmp)$")
 
 
 def temp_prefix(name: str) -> str:
@@ -54,6 +56,7 @@ def _atomic_open(path: Path, mode: str, newline: str | None) -> Iterator[IO[Any]
         raise ValueError(f"atomic_open mode must be 'w' or 'wb', got {mode!r}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale(path.parent)  # a killed earlier run's temporary files, whatever command wrote them
         fd, tmp = tempfile.mkstemp(prefix=temp_prefix(path.name), suffix=".tmp", dir=path.parent)
     except OSError as exc:  # read-only or missing folder: name the target, not a temporary name
         raise _named(exc, path) from None
@@ -104,17 +107,22 @@ def remove_stale(folder: str | os.PathLike[str]) -> list[Path]:
     except OSError:
         return removed
     for entry in entries:
-        if not entry.name.startswith(TEMP_PREFIX):
+        # Only the two shapes keyframeface itself creates: a staging folder ``.kff-<pid>.run-<16 hex>`` and a
+        # mkstemp file ``.kff-<pid>.<target name>.<8 random chars>.tmp``; anything else is the user's.
+        match = _STALE.match(entry.name)
+        if match is None:
             continue
-        pid_text = entry.name[len(TEMP_PREFIX):].split(".", 1)[0]
         try:
+            is_dir = entry.is_dir() and not entry.is_symlink()
             age_s = time.time() - entry.lstat().st_mtime
         except OSError:
             continue
-        if pid_text.isdigit() and _alive(int(pid_text)) and age_s < 86_400:
+        if (match["run"] is not None) != is_dir:  # a staging name must be a folder, a temporary name a file
+            continue
+        if _alive(int(match["pid"])) and age_s < 86_400:
             continue
         try:
-            if entry.is_dir() and not entry.is_symlink():
+            if is_dir:
                 shutil.rmtree(entry)
             else:
                 entry.unlink()

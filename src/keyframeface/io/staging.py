@@ -7,7 +7,8 @@ moves the files in and the manifest last. The previous manifest of the same name
 folder holds a manifest only when every file it lists is in place: :func:`check_manifest` proves which run each
 file came from. A run that fails or is killed leaves its staging folder, which the next run removes
 (:func:`~keyframeface.io.atomic.remove_stale`); files the previous manifest listed that this run does not write
-(a preview asked for last time) are removed, since they belonged to the previous result.
+(a preview asked for last time) are removed when they are still byte for byte what that run wrote (sha256), since
+they belonged to the previous result; a file edited since is left alone.
 """
 
 from __future__ import annotations
@@ -85,10 +86,13 @@ class StagedOutput:
             dst.parent.mkdir(parents=True, exist_ok=True)
             os.replace(src, dst)
             finals.append(dst)
-        for old in previous - set(files):
+        for old, digest in previous.items():
+            if old in files:
+                continue
             target = self.folder / old
-            if _inside(target, self.folder):
-                with contextlib.suppress(OSError):
+            # Only a file still exactly as the previous run wrote it: one the user edited since is theirs now.
+            with contextlib.suppress(OSError):
+                if _inside(target, self.folder) and target.is_file() and sha256_file(target) == digest:
                     target.unlink()
         _fsync_dir(self.folder)
         os.replace(staged_manifest, final_manifest)
@@ -106,14 +110,19 @@ def _inside(path: Path, folder: Path) -> bool:
     return ".." not in path.parts
 
 
-def _listed(manifest: Path) -> set[str]:
-    """File names a previous manifest lists (empty when there is none or it cannot be read)."""
+def _listed(manifest: Path) -> dict[str, str]:
+    """File name -> sha256 of what a previous keyframeface manifest lists (empty when there is none, it cannot be
+    read, or it is not a keyframeface manifest)."""
     try:
         data = json.loads(manifest.read_text(encoding="utf-8"))
-        files = data.get("files", {}) if isinstance(data, dict) else {}
-        return {str(k) for k in files} if isinstance(files, dict) else set()
     except (OSError, ValueError):
-        return set()
+        return {}
+    if not isinstance(data, dict) or data.get("format") != MANIFEST_FORMAT:
+        return {}
+    files = data.get("files", {})
+    if not isinstance(files, dict):
+        return {}
+    return {str(k): str(v.get("sha256")) for k, v in files.items() if isinstance(v, dict) and v.get("sha256")}
 
 
 def _fsync_dir(folder: Path) -> None:
