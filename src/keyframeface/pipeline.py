@@ -176,6 +176,10 @@ def run(
     if name is None:
         name = Path(script).stem if isinstance(script, (str, os.PathLike)) and os.fspath(script) != "-" else "animation"
     check_name(name)
+    if preview and output is not None:  # before any generation: a missing [render] extra must not waste an LLM run
+        from .render.base import require_package
+
+        require_package("PIL", purpose="previews")
     source = _source(script, text)
 
     if isinstance(source, Keyframes):  # values given: nothing to generate (animate refuses keyframes with holes)

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from ..io import registry as io_registry
 from ..pipeline import run
 from ..plan import plan
 from ..script import Animation, Keyframe, Keyframes, Script
-from .limits import Limits
+from .limits import Busy, Limits
 from .models import (
     AnimateRequest,
     AnimateResponse,
@@ -202,6 +203,21 @@ async def plan_route(body: PlanRequest, request: Request) -> dict[str, Any]:
     return plan(body.text).to_dict()
 
 
+@contextmanager
+def _held(lock: threading.Lock | None, timeout_s: float) -> Iterator[None]:
+    """Hold a backend's lock (backends that run one generation at a time), waiting no longer than the request's
+    deadline: a generation stuck past its own deadline must not lock every later request out (:class:`Busy`)."""
+    if lock is None:
+        yield
+        return
+    if not lock.acquire(timeout=max(timeout_s, 0.0)):
+        raise Busy(1)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 @router.post("/generate", response_model=KeyframesDoc, response_model_exclude_none=True)
 async def generate_route(body: GenerateRequest, request: Request) -> dict[str, Any]:
     """Script -> keyframes (61 values each) with the chosen backend, in a worker with a time limit."""
@@ -212,7 +228,7 @@ async def generate_route(body: GenerateRequest, request: Request) -> dict[str, A
 
     def work(cancel: threading.Event) -> Keyframes:
         options = {"seed": body.seed, "temperature": body.temperature, "timeout_s": timeout_s, "policy": body.policy}
-        with lock or nullcontext():
+        with _held(lock, timeout_s):
             return run(script, backend=engine, generate_options=options, stop_after="generate",
                        cancel=cancel).keyframes
 
@@ -238,7 +254,7 @@ async def regenerate_route(body: RegenerateRequest, request: Request) -> dict[st
     timeout_s = st.limits.generate_timeout_s
 
     def work(cancel: threading.Event) -> Keyframe:
-        with lock or nullcontext():
+        with _held(lock, timeout_s):
             return regenerate_keyframe(script, body.index, backend=engine, current=current, seed=body.seed,
                                        temperature=body.temperature, timeout_s=timeout_s, policy=body.policy,
                                        cancel=cancel)
