@@ -19,7 +19,12 @@ Order of composition (each step is recorded in the explanation):
    ("the brows relax") reduces everything not explicitly set in the region.
 5. **Conflicts**: closed eyes cannot be wide; wide and squinting eyes, smiles and frowns, puckers and smiles keep
    the explicitly described one; an open jaw releases pressed lips; a shown tongue opens the jaw a little.
-6. Range: head rotations within +/- :data:`HEAD_LIMIT`, everything clipped to the rig's ranges, eye rotations
+6. **Couplings of real faces** (:mod:`keyframeface.semantics.couplings`, fitted on real captures), once per
+   keyframe after everything above: the lids of each eye follow the composed vertical gaze (looking down lowers
+   the upper lid, looking up widens) unless the description set that eye's lids (closed, wide, narrowed, winking,
+   kept: those win); MouthClose never exceeds JawOpen and, where not described, is what real captures show at the
+   composed JawOpen. A previous keyframe's lids are carried over without its coupling, so it is not counted twice.
+7. Range: head rotations within +/- :data:`HEAD_LIMIT`, everything clipped to the rig's ranges, eye rotations
    recomputed from the eyeLook channels (:func:`keyframeface.rig.sync_eye_rotations`), values rounded to 3
    decimals.
 
@@ -38,6 +43,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import ScriptError
+from .couplings import LID_CHANNELS, couple_lids, couple_mouth_close, uncouple_lids
 from .emotions import PROTOTYPE_SOURCES, RESET_ALL, prototype_regions, prototype_vector
 from .laterality import apply_side, direction_vector, resolve_side
 from .lexicon import ACTIONS, Action
@@ -65,6 +71,7 @@ _GROUP_IDX: Mapping[str, np.ndarray] = {g: np.array([_IDX[n] for n in names]) fo
 _BLEND = np.arange(rig.NUM_BLENDSHAPES)
 _HEAD = np.array([_IDX["HeadYaw"], _IDX["HeadPitch"], _IDX["HeadRoll"]])
 _EYE_LOOK = tuple(n for n in rig.BLENDSHAPES if n.startswith("EyeLook"))
+_LIDS = frozenset(ch for names in LID_CHANNELS.values() for ch in names)
 
 
 @dataclass(frozen=True, eq=False)
@@ -238,6 +245,11 @@ class _State:
         self.prev = prev
         self.values = base.copy()
         self.explicit = np.zeros(rig.NUM_CHANNELS, dtype=bool)
+        # set by the description itself, not only as another action's secondary (a smile's squint): the lids of a
+        # side described so keep their values instead of following the gaze (:func:`_apply_couplings`)
+        self.described = np.zeros(rig.NUM_CHANNELS, dtype=bool)
+        # the previous keyframe without its gaze-lid coupling: what is carried over, held or relaxed
+        self.prev_free = None if prev is None else uncouple_lids(prev)
         self.emotional = np.zeros(rig.NUM_CHANNELS, dtype=bool)  # set by an emotion of this description
         self.set_now = np.zeros(rig.NUM_CHANNELS, dtype=bool)
         self.reset_groups: set[str] = set()
@@ -310,19 +322,20 @@ def compose(
     st.records.extend(reading.records)
 
     if prev is not None:
-        carried = (base + RESIDUAL * (prev - base)).astype(np.float32)
+        free = st.prev_free if st.prev_free is not None else prev  # its lids without the gaze coupling
+        carried = (base + RESIDUAL * (free - base)).astype(np.float32)
         transient = [ch for m in parse(previous_description) if m.kind == "action" and m.mode is Mode.SET
                      and ACTIONS[m.name].transient for ch in ACTIONS[m.name].primary]
         for ch in transient:
             if ch in _IDX:
                 carried[_IDX[ch]] = base[_IDX[ch]]
         if reading.relative:
-            before = None if before_previous is None else _check_previous(before_previous)
-            carried, rule = apply_relative(reading.relative, prev, base, before)
+            before = None if before_previous is None else uncouple_lids(_check_previous(before_previous))
+            carried, rule = apply_relative(reading.relative, free, base, before)
             st.relative = True
             st.records.append(_record(", ".join(op.phrase for op in reading.relative), rule, _nonzero(carried)))
         elif any(m.kind == "hold" for m in mentions):
-            carried = prev.copy()
+            carried = free.copy()  # the coupling is applied again at the end: the same gaze gives the same lids
             st.records.append(_record(
                 next(m.phrase for m in mentions if m.kind == "hold"),
                 "hold: the whole previous expression is kept", _nonzero(prev)))
@@ -354,6 +367,8 @@ def compose(
     _resolve_conflicts(st)
     for name, value in reading.channels:  # explicit numbers are the last word
         st.values[_IDX[name]] = value
+        st.described[_IDX[name]] = True
+    _apply_couplings(st)
     values = st.values
     values[_HEAD] = np.clip(values[_HEAD], -HEAD_LIMIT, HEAD_LIMIT)
     values, _ = rig.clamp(values)
@@ -384,6 +399,7 @@ def _apply_emotion(st: _State, m: Mention) -> None:
         chans = mask & (vec != 0)
         st.values[chans] = st.prev[chans] * m.factor
         st.explicit |= chans
+        st.described |= chans
         st.records.append(_record(m.phrase, rule + f"; reduced to {m.factor:.0%} of the previous keyframe",
                                   {rig.CHANNELS[i]: float(st.values[i]) for i in np.nonzero(chans)[0]}))
         return
@@ -394,6 +410,7 @@ def _apply_emotion(st: _State, m: Mention) -> None:
         if strength[main] > 0.05 and abs(st.prev[main]) >= KEEP_MIN_SHARE * strength[main]:
             st.values[mask] = st.prev[mask]
             st.explicit |= mask
+            st.described |= mask
             st.records.append(_record(m.phrase, rule + f"; kept from the previous keyframe ({', '.join(m.mode_words)})",
                                       {rig.CHANNELS[i]: float(st.values[i]) for i in np.nonzero(mask & (st.values != 0))[0]}))
             return
@@ -407,6 +424,7 @@ def _apply_emotion(st: _State, m: Mention) -> None:
     st.emotional |= fresh
     if m.regions:
         st.explicit |= mask & (vec != 0)
+        st.described |= mask & (vec != 0)
     st.records.append(_record(m.phrase, rule, {rig.CHANNELS[i]: float(vec[i]) for i in np.nonzero(mask & (vec != 0))[0]}))
 
 
@@ -428,12 +446,17 @@ def _apply_action(st: _State, m: Mention) -> None:
                 i = _IDX[ch]
                 st.values[i] = st.prev[i]
                 st.explicit[i] = True
+                st.described[i] = True
             st.records.append(_record(m.phrase, rule + " -> kept from the previous keyframe",
                                       {ch: float(st.values[_IDX[ch]]) for ch in chans if abs(st.values[_IDX[ch]]) > 0.005}))
             return
         mode = Mode.SET
     if mode is Mode.SET:
         st.reset_exclusive([ch for ch, v in vals.items() if abs(v) > 0 and ch not in action.secondary])
+        # an action about the lids: one of its own channels is a lid, or it only zeroes lids ("eyes open"; not
+        # "a neutral face", which zeroes the whole face and leaves the lids to follow the gaze)
+        lid_action = any(ch in _LIDS for ch in action.primary) or (
+            not action.primary and bool(action.zeros) and all(ch in _LIDS for ch in action.zeros))
         for ch, v in vals.items():
             i = _IDX[ch]
             if ch in action.secondary and ch not in action.primary:
@@ -448,6 +471,8 @@ def _apply_action(st: _State, m: Mention) -> None:
             else:
                 st.values[i] = v
             st.explicit[i] = True
+            # an explicit zero describes the lids only for a lid action ("eyes open"), not a small smile's squint
+            st.described[i] = st.described[i] or v != 0.0 or lid_action
             st.set_now[i] = st.set_now[i] or v != 0.0
         st.records.append(_record(m.phrase, rule, {ch: float(st.values[_IDX[ch]]) for ch in vals}))
         return
@@ -474,13 +499,14 @@ def _apply_action(st: _State, m: Mention) -> None:
                 new = -new
         st.values[i] = new
         st.explicit[i] = True
+        st.described[i] = True
         out[ch] = new
     st.records.append(_record(m.phrase, rule, out))
 
 
 def _apply_relax(st: _State, m: Mention) -> None:
     regions = m.regions or ()
-    ref = st.prev if st.prev is not None else st.values
+    ref = st.prev_free if st.prev_free is not None else st.values
     out: dict[str, float] = {}
     for g in regions:
         for i in _GROUP_IDX[g]:
@@ -552,3 +578,26 @@ def _resolve_conflicts(st: _State) -> None:
     if changed:
         st.records.append(_record("", "conflicts: " + "; ".join(notes), changed))
 
+
+# ------------------------------------------------------------------------------------------------ couplings
+def _apply_couplings(st: _State) -> None:
+    """The last step of composition: couplings of real faces (:mod:`keyframeface.semantics.couplings`).
+
+    The lids of each side follow the composed gaze pitch unless the description set that side's lids (closed,
+    wide, narrowed, winking, drooping, kept, or given as numbers: those win); MouthClose never exceeds JawOpen (a
+    pressed-lips description keeps MouthPress / MouthRollLower), and where the description did not set it, it is
+    what real captures show at the composed JawOpen (the lips stay together as the jaw starts to open)."""
+    v = np.clip(st.values, -1.0, 1.0)  # the pitch of eyeLook channels within range, as the output will have them
+    sides = [s for s, names in LID_CHANNELS.items() if not any(st.described[_IDX[n]] for n in names)]
+    _, changed = couple_lids(v, sides=sides)
+    for name, value in changed.items():
+        st.values[_IDX[name]] = value
+    if changed:
+        st.records.append(_record("", "coupling: the lids follow the vertical gaze (real captures, "
+                                  "semantics/couplings.py)", changed))
+    _, close = couple_mouth_close(st.values, fill=not st.explicit[_IDX["MouthClose"]])
+    if close is not None:
+        st.values[_IDX["MouthClose"]] = close
+        st.records.append(_record("", "coupling: MouthClose closes the lips against an open jaw: at most JawOpen, "
+                                  "and as real captures show it at this JawOpen unless described (real captures, "
+                                  "semantics/couplings.py)", {"MouthClose": close}))
