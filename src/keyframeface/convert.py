@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import FormatError
+from .io.livelink_stream import can_stream, convert_streaming
 from .io.registry import export, find_reader, find_writer, read_any
 from .script import Animation, Script
 
@@ -48,12 +49,16 @@ def convert(
     ``meta["failures"]`` with their custom ids and warned about (:class:`UserWarning`), the rest is kept. Any other
     input becomes one file named after it. ``read_options`` go to the reader (for CSV input: ``fps``, ``timecode_fps``, ``policy``);
     ``options`` go to the writer (for CSV output: ``digits``, ``header_count`` ...). A script without values can
-    only become JSON. Raises :class:`FormatError` (or :class:`~keyframeface.errors.ScriptError` for an invalid
+    only become JSON. A Live Link Face CSV written as CSV or JSON is converted a block of frames at a time
+    (:mod:`keyframeface.io.livelink_stream`: memory bounded by a block, not by the take; the same bytes and
+    warnings). Raises :class:`FormatError` (or :class:`~keyframeface.errors.ScriptError` for an invalid
     document) with what was expected and what came.
     """
     if is_folder(dst):
         return convert_to_folder(src, dst, format=format, read_options=read_options, **options)
     writer = find_writer(dst, format=format)  # fail on a bad output format before reading anything
+    if can_stream(src, writer):  # a Live Link CSV to CSV or JSON: a block of frames at a time, the same bytes
+        return convert_streaming(src, dst, format=writer.name, read_options=read_options, **options)
     obj = read_any(src, **dict(read_options or {}))
     if isinstance(obj, Script) and not writer.scripts:
         raise FormatError(
@@ -92,15 +97,24 @@ def convert_to_folder(
             shown = ", ".join(f["custom_id"] for f in failures[:5]) + (" ..." if len(failures) > 5 else "")
             warnings.warn(f"{len(failures)} batch request(s) gave no usable answer and are kept without values "
                           f"(listed in meta.failures of each file): {shown}", UserWarning, stacklevel=3)
+    elif can_stream(src, writer):
+        _make_folder(folder)
+        convert_streaming(src, folder / f"{Path(src).stem}{writer.extensions[0]}", format=writer.name,
+                          read_options=read, **options)
+        return folder
     else:
         documents = {Path(src).stem: read_any(src, **read)}
     for doc in documents.values():
         if isinstance(doc, Script) and not writer.scripts:
             raise FormatError(f"{src} holds a script (descriptions without values); write it as json")
+    _make_folder(folder)
+    for name, doc in documents.items():
+        export(doc, folder / f"{name}{writer.extensions[0]}", format=writer.name, **options)
+    return folder
+
+
+def _make_folder(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise FormatError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
-    for name, doc in documents.items():
-        export(doc, folder / f"{name}{writer.extensions[0]}", format=writer.name, **options)
-    return folder

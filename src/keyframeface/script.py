@@ -16,7 +16,7 @@ import json
 import math
 import os
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -40,6 +40,7 @@ __all__ = [
     "Keyframe",
     "Keyframes",
     "Script",
+    "animation_json_chunks",
     "capture_keyframe_limit",
     "document_from_data",
     "json_chunks",
@@ -769,22 +770,32 @@ def json_chunks(obj: Script | Keyframes | Animation | Mapping[str, Any]) -> Iter
         plain = obj if isinstance(obj, Mapping) else obj.to_dict()
         yield json.dumps(plain, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
         return
+    blocks = (obj.frames[start:start + _JSON_BLOCK_ROWS] for start in range(0, obj.num_frames, _JSON_BLOCK_ROWS))
+    yield from animation_json_chunks(obj, blocks, times_s=obj.times_s, valid=obj.valid)
+
+
+def animation_json_chunks(
+    obj: Animation, frames: Iterable[np.ndarray], *, times_s: np.ndarray | None, valid: np.ndarray | None
+) -> Iterator[str]:
+    """:func:`json_chunks` of an animation whose frames come as (B, 61) blocks in order (any sizes), one block held
+    at a time (the streaming conversion): ``obj`` gives every other field (its own frames, times and validity are
+    not read), ``times_s`` (T,) and ``valid`` (T,) those of the frames, or ``None``."""
     empty = replace(obj, frames=np.zeros((0, rig.NUM_CHANNELS), np.float32), times_s=None, valid=None)
     marker = "\x00frames\x00"
     data: dict[str, Any] = {}
     for key, value in empty.to_dict().items():  # to_dict's key order, with markers where the long lists go
         data[key] = marker if key == "frames" else value
         if key == "frames":
-            if obj.times_s is not None:
+            if times_s is not None:
                 data["times_s"] = marker + "t"
-            if obj.valid is not None:
+            if valid is not None:
                 data["valid"] = marker + "v"
     text = json.dumps(data, ensure_ascii=False, allow_nan=False)
-    pieces = {json.dumps(marker): _frame_blocks(obj.frames)}
-    if obj.times_s is not None:
-        pieces[json.dumps(marker + "t")] = _list_blocks([round(float(t), 6) for t in obj.times_s])
-    if obj.valid is not None:
-        pieces[json.dumps(marker + "v")] = _list_blocks([bool(v) for v in obj.valid])
+    pieces = {json.dumps(marker): _frame_blocks(frames)}
+    if times_s is not None:
+        pieces[json.dumps(marker + "t")] = _list_blocks([round(float(t), 6) for t in times_s])
+    if valid is not None:
+        pieces[json.dumps(marker + "v")] = _list_blocks([bool(v) for v in valid])
     while pieces:
         key = min(pieces, key=lambda k: text.index(k))
         head, _, text = text.partition(key)
@@ -793,12 +804,16 @@ def json_chunks(obj: Script | Keyframes | Animation | Mapping[str, Any]) -> Iter
     yield text + "\n"
 
 
-def _frame_blocks(frames: np.ndarray) -> Iterator[str]:
+def _frame_blocks(blocks: Iterable[np.ndarray]) -> Iterator[str]:
     yield "["
-    for start in range(0, frames.shape[0], _JSON_BLOCK_ROWS):
-        block = np.round(frames[start:start + _JSON_BLOCK_ROWS].astype(np.float64), 6) + 0.0
+    first = True
+    for frames in blocks:
+        if not len(frames):
+            continue
+        block = np.round(np.asarray(frames).astype(np.float64), 6) + 0.0
         text = json.dumps(block.tolist(), allow_nan=False)[1:-1]
-        yield (", " + text) if start else text
+        yield text if first else (", " + text)
+        first = False
     yield "]"
 
 

@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ScriptError
-    from ..io.registry import export, export_bytes, find_writer, read_any
+    from ..io.registry import export_bytes, find_writer, read_any
     from .common import input_path, write_bytes_output, writer_options
 
     if args.output == "-" and not args.format:
@@ -48,13 +48,16 @@ def run(args: argparse.Namespace) -> int:
         if not args.quiet:
             print(f"wrote {out_dir}", file=sys.stderr)
         return 0
+    if args.output != "-":  # a file: convert() streams a Live Link CSV to CSV or JSON a block at a time
+        from ..convert import convert
+
+        with input_path(args.input) as src:
+            out = convert(src, args.output, format=writer.name, read_options=read_options, **options)
+        if not args.quiet:
+            print(f"wrote {out}", file=sys.stderr)
+        return 0
     with input_path(args.input) as src:
         obj = read_any(src, **read_options)
-    if args.output == "-":
-        data = export_bytes(obj, writer.name, **options)
-        write_bytes_output(data, binary=not writer.media_type.startswith(_TEXT_TYPES), what=writer.name)
-        return 0
-    out = export(obj, args.output, format=writer.name, **options)
-    if not args.quiet:
-        print(f"wrote {out}", file=sys.stderr)
+    data = export_bytes(obj, writer.name, **options)
+    write_bytes_output(data, binary=not writer.media_type.startswith(_TEXT_TYPES), what=writer.name)
     return 0

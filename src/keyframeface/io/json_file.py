@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from typing import IO
 
-from ..errors import FormatError
-from ..script import Animation, Keyframes, Script, json_chunks
+import numpy as np
 
-__all__ = ["json_text", "write_json"]
+from ..errors import FormatError
+from ..script import Animation, Keyframes, Script, animation_json_chunks, json_chunks
+
+__all__ = ["json_text", "write_json", "write_json_blocks"]
 
 
 def json_text(obj: Script | Keyframes | Animation) -> str:
@@ -31,6 +34,26 @@ def write_json(obj: Script | Keyframes | Animation, stream: IO[bytes]) -> None:
     if not isinstance(obj, (Script, Keyframes, Animation)):
         raise FormatError(f"expected a Script, Keyframes or Animation, got {type(obj).__name__}")
     for text in json_chunks(obj):
+        if os.linesep != "\n":  # what save_json's text-mode file does on this platform
+            text = text.replace("\n", os.linesep)
+        stream.write(text.encode("utf-8"))
+
+
+def write_json_blocks(
+    head: Animation,
+    frames: Iterable[np.ndarray],
+    stream: IO[bytes],
+    *,
+    times_s: np.ndarray | None,
+    valid: np.ndarray | None,
+) -> None:
+    """Write an animation whose frames come as (B, 61) blocks in order, with the bytes :func:`write_json` gives
+    for the same animation: ``head`` supplies every field but the frames (its own frames, times and validity are
+    not read), ``times_s`` (T,) and ``valid`` (T,) or ``None`` those of the T frames. One block is held at a time
+    (the streaming conversion, :mod:`keyframeface.io.livelink_stream`)."""
+    if not isinstance(head, Animation):
+        raise FormatError(f"expected an Animation, got {type(head).__name__}")
+    for text in animation_json_chunks(head, frames, times_s=times_s, valid=valid):
         if os.linesep != "\n":  # what save_json's text-mode file does on this platform
             text = text.replace("\n", os.linesep)
         stream.write(text.encode("utf-8"))

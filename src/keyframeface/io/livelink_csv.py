@@ -48,7 +48,8 @@ import io
 import math
 import os
 import warnings
-from collections.abc import Iterable, Iterator, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from pathlib import Path
@@ -102,7 +103,9 @@ TRACKING_LOSS: Final[tuple[str, ...]] = ("fill", "drop", "keep")
 Source = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 Destination = Union[str, "os.PathLike[str]", IO[str], IO[bytes]]
 
-_CHUNK_ROWS: Final[int] = 8192  # rows converted to numbers at once: bounded memory for huge takes
+#: Rows converted to numbers at once: bounded memory for huge takes (a row waiting as 63 Python strings costs
+#: ~4.5 KB, so 1024 rows ~5 MB; larger chunks are no faster).
+_CHUNK_ROWS: Final[int] = 1024
 _MAX_NAMES_SHOWN: Final[int] = 8
 
 
@@ -242,18 +245,29 @@ def _bad_cell(rows: list[list[str]], lines: list[int], header: _Header, label: s
 
 @dataclass
 class _Rows:
-    """What the row loop collected; value chunks hold only full rows, in file order."""
+    """What the row loop collected; value chunks (repaired by the policy) hold only full rows, in file order, unless
+    the caller of :func:`_collect` keeps them elsewhere."""
 
     timecodes: list[str] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)
-    valid: list[bool] = field(default_factory=list)
+    lines: array[int] = field(default_factory=lambda: array("q"))  # 8 bytes a row, not a Python int's 36
+    valid: bytearray = field(default_factory=bytearray)  # 1 or 0
     chunks: list[np.ndarray] = field(default_factory=list)
     ragged: list[int] = field(default_factory=list)  # lines of short rows that are not tracking loss
     extra: list[int] = field(default_factory=list)  # lines with non-empty cells past the header
 
 
-def _collect(reader: Iterator[list[str]], header: _Header, label: str, policy: str) -> _Rows:
+def _collect(
+    reader: Iterator[list[str]],
+    header: _Header,
+    label: str,
+    policy: str,
+    fix: _ValueFix,
+    store: Callable[[np.ndarray], None] | None = None,
+) -> _Rows:
+    """Read every data row: timecodes, lines and validity into a :class:`_Rows`, the values of full rows converted
+    and repaired (``fix``) :data:`_CHUNK_ROWS` rows at a time and handed to ``store`` (default: ``_Rows.chunks``)."""
     out = _Rows()
+    keep = store if store is not None else out.chunks.append
     pick = itemgetter(*header.columns)
     width = header.width
     # A tracking-loss row holds just the timecode and the count ("0"); nothing past these cells.
@@ -277,7 +291,7 @@ def _collect(reader: Iterator[list[str]], header: _Header, label: str, policy: s
                 block = np.array([list(map(float, pick(r))) for r in pending], dtype=np.float32)
         except ValueError:
             raise _bad_cell(pending, pending_lines, header, label) from None
-        out.chunks.append(block)
+        keep(fix.apply(block, pending_lines))
         pending.clear()
         pending_lines.clear()
 
@@ -398,32 +412,86 @@ def read_livelink_csv(
     chunks. Problems raise :class:`FormatError` with the line and column; repairs are reported with
     :func:`warnings.warn`, one warning per kind.
     """
+    fps, timecode_fps = _check_read_options(fps, timecode_fps, policy)
+    with _open_lines(source, max_bytes) as (lines, label):
+        header, rows, fix = _read_rows(lines, label, policy)
+    return _assemble(rows, header, fix, label, fps=fps, timecode_fps=timecode_fps, policy=policy)
+
+
+def _check_read_options(
+    fps: float | None, timecode_fps: float | None, policy: str
+) -> tuple[float | None, float | None]:
+    """Validate the reader's options; returns ``(fps, timecode_fps)`` as floats or ``None``."""
     if policy not in POLICIES:
         raise FormatError(f"policy must be one of {', '.join(POLICIES)}; got {str(policy)[:40]!r}")
-    fps = _check_fps(fps, "fps")
-    timecode_fps = _check_fps(timecode_fps, "timecode_fps")
-    with _open_lines(source, max_bytes) as (lines, label):
-        try:
-            reader = csv.reader(lines)
-            header_cells: list[str] | None = None
-            for row in reader:
-                if any(c.strip().strip("\ufeff") for c in row):  # a BOM alone is a blank line too
-                    header_cells = row
-                    break
-            if header_cells is None:
-                raise FormatError(f"{label} is empty; expected a Live Link Face CSV starting with Timecode,BlendShapeCount,...")
-            header = _parse_header(header_cells, label, policy)
-            rows = _collect(reader, header, label, policy)
-        except csv.Error as exc:
-            raise FormatError(f"{label} is not readable CSV: {exc}") from None
-        except UnicodeDecodeError:
-            raise FormatError(f"{label} is not UTF-8 text; a Live Link Face CSV is plain ASCII") from None
-    return _assemble(rows, header, label, fps=fps, timecode_fps=timecode_fps, policy=policy)
+    return _check_fps(fps, "fps"), _check_fps(timecode_fps, "timecode_fps")
+
+
+def _read_rows(
+    lines: Iterator[str], label: str, policy: str, store: Callable[[np.ndarray], None] | None = None
+) -> tuple[_Header, _Rows, _ValueFix]:
+    """Parse the header and every row of a take's lines (see :func:`_collect` for ``store``)."""
+    try:
+        reader = csv.reader(lines)
+        header_cells: list[str] | None = None
+        for row in reader:
+            if any(c.strip().strip("\ufeff") for c in row):  # a BOM alone is a blank line too
+                header_cells = row
+                break
+        if header_cells is None:
+            raise FormatError(f"{label} is empty; expected a Live Link Face CSV starting with Timecode,BlendShapeCount,...")
+        header = _parse_header(header_cells, label, policy)
+        fix = _ValueFix(header, label, policy)
+        rows = _collect(reader, header, label, policy, fix, store)
+    except csv.Error as exc:
+        raise FormatError(f"{label} is not readable CSV: {exc}") from None
+    except UnicodeDecodeError:
+        raise FormatError(f"{label} is not UTF-8 text; a Live Link Face CSV is plain ASCII") from None
+    return header, rows, fix
+
+
+@dataclass
+class _Summary:
+    """Everything about a read take but its values: (T,) validity and times (``None`` without a Timecode column),
+    the capture rate and the Animation's ``meta``."""
+
+    valid: np.ndarray
+    times: np.ndarray | None
+    fps: float
+    meta: dict[str, Any]
 
 
 def _assemble(
-    rows: _Rows, header: _Header, label: str, *, fps: float | None, timecode_fps: float | None, policy: str
+    rows: _Rows, header: _Header, fix: _ValueFix, label: str, *, fps: float | None, timecode_fps: float | None,
+    policy: str,
 ) -> Animation:
+    take = _summarise(rows, header, fix, label, fps=fps, timecode_fps=timecode_fps, policy=policy)
+    values = np.concatenate(rows.chunks) if rows.chunks else np.zeros((0, len(header.channels)), np.float32)
+    frames = _place(values, take.valid, header)
+    valid = take.valid
+    return Animation(frames=frames, fps=take.fps, times_s=take.times, valid=None if valid.all() else valid,
+                     meta=take.meta)
+
+
+def _place(values: np.ndarray, valid: np.ndarray, header: _Header, previous: np.ndarray | None = None) -> np.ndarray:
+    """(R, C) repaired values of the valid rows among ``valid`` (B,) -> (B, 61) float32 frames in ``rig.CHANNELS``
+    order: absent channels 0, tracking-loss rows holding the previous valid frame (``previous``, the last frame of
+    the rows before, else zeros) so a preview or an interpolation does not snap to the neutral face."""
+    frames = np.zeros((len(valid), rig.NUM_CHANNELS), dtype=np.float32)
+    frames[np.ix_(np.flatnonzero(valid), np.asarray(header.channels))] = values
+    if not valid.all():
+        frames = _hold_lost(frames, valid, previous)
+    return frames
+
+
+def _summarise(
+    rows: _Rows, header: _Header, fix: _ValueFix, label: str, *, fps: float | None, timecode_fps: float | None,
+    policy: str,
+) -> _Summary:
+    """Check and report what the row pass found (warnings, strict refusals) and work out times, rates and meta.
+
+    Called at the same depth below the public reader as the checks always were, so warnings point at its caller.
+    """
     n = len(rows.valid)
     if n == 0:
         raise FormatError(f"{label} has a header but no data rows; nothing to read")
@@ -448,18 +516,7 @@ def _assemble(
             stacklevel=3,
         )
     valid = np.asarray(rows.valid, dtype=bool)
-    read = np.concatenate(rows.chunks) if rows.chunks else np.zeros((0, len(header.channels)), np.float32)
-    values, clamped = _fix_values(read, header, label, policy, np.asarray(rows.lines)[valid])
-
-    frames = np.zeros((n, rig.NUM_CHANNELS), dtype=np.float32)
-    frames[np.ix_(np.flatnonzero(valid), np.asarray(header.channels))] = values
-    if not valid.all():
-        # Hold the previous valid frame through tracking loss (zeros before the first one), so a preview or an
-        # interpolation does not snap to the neutral face for a few frames.
-        last = np.where(valid, np.arange(n), -1)
-        np.maximum.accumulate(last, out=last)
-        frames = np.where((last >= 0)[:, None], frames[np.maximum(last, 0)], 0.0).astype(np.float32)
-
+    clamped = fix.finish()
     times, rate = _times(rows, header, label, fps=fps, timecode_fps=timecode_fps, policy=policy)
     if fps is None:
         fps = _capture_fps(times, rate) if times is not None else DEFAULT_TIMECODE_FPS
@@ -472,47 +529,79 @@ def _assemble(
         "missing_channels": missing,
         "ignored_columns": list(header.unknown),
     }
-    return Animation(frames=frames, fps=fps, times_s=times, valid=None if valid.all() else valid, meta=meta)
+    return _Summary(valid=valid, times=times, fps=fps, meta=meta)
 
 
-def _fix_values(
-    values: np.ndarray, header: _Header, label: str, policy: str, lines: np.ndarray
-) -> tuple[np.ndarray, int]:
-    """Apply the policy to non-finite and out-of-range values; returns (values, number clamped)."""
-    names = [rig.CHANNELS[c] for c in header.channels]
-    low = rig.LOW[header.channels]
-    high = rig.HIGH[header.channels]
+class _ValueFix:
+    """The policy for non-finite and out-of-range values, applied a chunk of rows at a time.
 
-    def where(mask: np.ndarray) -> tuple[str, int, float]:
+    :meth:`apply` repairs one chunk (NaN/inf to 0 unless strict; clamped under ``"repair"``) and keeps what the
+    summary needs: counts, the first place in file order, per channel the worst excess. :meth:`finish`, once every
+    chunk is in, raises (strict) or warns once per kind, with the same numbers whatever the chunking, so the
+    whole-take reader and the streaming conversion (:mod:`keyframeface.io.livelink_stream`) report alike.
+    """
+
+    def __init__(self, header: _Header, label: str, policy: str) -> None:
+        self.names = [rig.CHANNELS[c] for c in header.channels]
+        self.low = rig.LOW[header.channels]
+        self.high = rig.HIGH[header.channels]
+        self.label, self.policy = label, policy
+        self.bad = 0  # NaN/inf values
+        self.first_bad: tuple[str, int, float] | None = None
+        self.out = 0  # values out of range
+        self.first_out: tuple[str, int, float] | None = None
+        self.out_channels = np.zeros(len(self.names), dtype=bool)
+        self.excess = np.full(len(self.names), -np.inf, dtype=np.float32)
+
+    def _where(self, values: np.ndarray, mask: np.ndarray, lines: Sequence[int]) -> tuple[str, int, float]:
         r, c = (int(x[0]) for x in np.nonzero(mask))
-        return names[c], int(lines[r]), float(values[r, c])
+        return self.names[c], int(lines[r]), float(values[r, c])
 
-    bad = ~np.isfinite(values)
-    if bad.any():
-        name, line, value = where(bad)
-        if policy == "strict":
-            raise FormatError(f"{label}: line {line}, column {name}: {value!r} is not a finite number")
+    def apply(self, values: np.ndarray, lines: Sequence[int]) -> np.ndarray:
+        """(R, C) float32 values of full rows read at ``lines`` -> the same values repaired by the policy."""
+        bad = ~np.isfinite(values)
+        if bad.any():
+            if self.first_bad is None:
+                self.first_bad = self._where(values, bad, lines)
+            self.bad += int(bad.sum())
+            values = np.where(bad, np.float32(0.0), values)
+        out = (values < self.low) | (values > self.high)
+        if not out.any():
+            return values
+        if self.first_out is None:
+            self.first_out = self._where(values, out, lines)
+        self.out += int(out.sum())
+        self.out_channels |= out.any(axis=0)
+        np.maximum(self.excess, np.max(np.maximum(values - self.high, self.low - values), axis=0), out=self.excess)
+        if self.policy == "repair":
+            return np.clip(values, self.low, self.high).astype(np.float32)
+        return values
+
+    def finish(self) -> int:
+        """Raise (strict) or warn for what :meth:`apply` saw; returns the number of values clamped."""
+        label = self.label
+        if self.first_bad is not None:
+            name, line, value = self.first_bad
+            if self.policy == "strict":
+                raise FormatError(f"{label}: line {line}, column {name}: {value!r} is not a finite number")
+            warnings.warn(f"{label}: {self.bad} NaN/inf values set to 0 (first at line {line}, {name})", stacklevel=4)
+        if self.first_out is None or self.policy == "keep":
+            return 0
+        name, line, value = self.first_out
+        if self.policy == "strict":
+            at = self.names.index(name)
+            raise FormatError(
+                f"{label}: line {line}, column {name}: {value:g} is outside [{self.low[at]:g}, "
+                f"{self.high[at]:g}] ({self.out} values out of range); read with policy='repair' to clamp them"
+            )
+        worst = int(np.argmax(self.excess))
         warnings.warn(
-            f"{label}: {int(bad.sum())} NaN/inf values set to 0 (first at line {line}, {name})", stacklevel=4
+            f"{label}: clamped {self.out} values outside their channel's range in "
+            f"{int(self.out_channels.sum())} channels (worst in {self.names[worst]}; first at line {line}, "
+            f"{name}={value:g})",
+            stacklevel=4,
         )
-        values = np.where(bad, np.float32(0.0), values)
-    out = (values < low) | (values > high)
-    if not out.any() or policy == "keep":
-        return values, 0
-    name, line, value = where(out)
-    count = int(out.sum())
-    if policy == "strict":
-        raise FormatError(
-            f"{label}: line {line}, column {name}: {value:g} is outside [{low[names.index(name)]:g}, "
-            f"{high[names.index(name)]:g}] ({count} values out of range); read with policy='repair' to clamp them"
-        )
-    worst = int(np.argmax(np.max(np.maximum(values - high, low - values), axis=0)))
-    warnings.warn(
-        f"{label}: clamped {count} values outside their channel's range in "
-        f"{int(out.any(axis=0).sum())} channels (worst in {names[worst]}; first at line {line}, {name}={value:g})",
-        stacklevel=4,
-    )
-    return np.clip(values, low, high).astype(np.float32), count
+        return self.out
 
 
 def _times(
@@ -628,12 +717,14 @@ def _unreal_shift(times: np.ndarray, rate: float) -> float:
     return float((_UNREAL_60_ABOVE + 1.0 - field_[0]) / rate)
 
 
-def _hold_lost(frames: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Each tracking-loss frame takes the values of the last valid frame before it (zeros before the first)."""
+def _hold_lost(frames: np.ndarray, valid: np.ndarray, previous: np.ndarray | None = None) -> np.ndarray:
+    """Each tracking-loss frame takes the values of the last valid frame before it; before the first one, those of
+    ``previous`` (the last frame of the rows before this block, when a take comes in blocks), else zeros."""
     n = len(valid)
     last = np.where(valid, np.arange(n), -1)
     np.maximum.accumulate(last, out=last)
-    return np.where((last >= 0)[:, None], frames[np.maximum(last, 0)], 0.0).astype(frames.dtype)
+    before = np.float32(0.0) if previous is None else previous
+    return np.where((last >= 0)[:, None], frames[np.maximum(last, 0)], before).astype(frames.dtype)
 
 
 def write_livelink_csv(
@@ -668,57 +759,129 @@ def write_livelink_csv(
     ``0.0009391578``; ``number_format="fixed"``) or in shortest form (``"short"``). Values are written as they are
     (not clamped); NaN/inf raise :class:`FormatError`.
     """
+    if not isinstance(anim, Animation):
+        _check_csv_options(digits, header_count, number_format, tracking_loss)
+        raise FormatError(f"expected an Animation, got {type(anim).__name__}")
+    frames = anim.frames
+    _write_csv_blocks(
+        (frames[start:start + _CHUNK_ROWS] for start in range(0, anim.num_frames, _CHUNK_ROWS)),
+        anim.frame_times(), anim.valid, destination, digits=digits, header_count=header_count,
+        timecode_fps=timecode_fps, number_format=number_format, tracking_loss=tracking_loss,
+        finite=bool(np.isfinite(frames).all()), stacklevel=3,
+    )
+
+
+def write_livelink_csv_blocks(
+    blocks: Iterable[np.ndarray],
+    times: np.ndarray,
+    valid: np.ndarray | None,
+    destination: Destination,
+    *,
+    digits: int = DEFAULT_DIGITS,
+    header_count: str | None = "BlendShapeCount",
+    timecode_fps: float | None = None,
+    number_format: Literal["fixed", "short"] = "fixed",
+    tracking_loss: str = "fill",
+) -> None:
+    """Write a take whose frames come as (B, 61) float32 blocks, in order, with the bytes and warnings of
+    :func:`write_livelink_csv` for the same frames: ``times`` (T,) float64 seconds of every frame, ``valid`` (T,)
+    bool or ``None``; the blocks' rows must add up to T. Only one block is held at a time (the streaming
+    conversion, :mod:`keyframeface.io.livelink_stream`). A NaN/inf value raises :class:`FormatError` when its block
+    comes, so give a path (written atomically) or discard a stream's partial output on error.
+    """
+    _write_csv_blocks(blocks, times, valid, destination, digits=digits, header_count=header_count,
+                      timecode_fps=timecode_fps, number_format=number_format, tracking_loss=tracking_loss,
+                      finite=None, stacklevel=3)
+
+
+def _check_csv_options(digits: int, header_count: str | None, number_format: str, tracking_loss: str) -> None:
     _check_write_options(digits, header_count, number_format)
     if tracking_loss not in TRACKING_LOSS:
         raise FormatError(
             f"tracking_loss must be one of {', '.join(TRACKING_LOSS)}, got {str(tracking_loss)[:40]!r}"
             f"{did_you_mean(tracking_loss, list(TRACKING_LOSS))}"
         )
-    if not isinstance(anim, Animation):
-        raise FormatError(f"expected an Animation, got {type(anim).__name__}")
+
+
+def _write_csv_blocks(
+    blocks: Iterable[np.ndarray],
+    times: np.ndarray,
+    valid: np.ndarray | None,
+    destination: Destination,
+    *,
+    digits: int,
+    header_count: str | None,
+    timecode_fps: float | None,
+    number_format: Literal["fixed", "short"],
+    tracking_loss: str,
+    finite: bool | None,
+    stacklevel: int,
+) -> None:
+    """The one CSV writer behind :func:`write_livelink_csv` (``finite``: whether all frames are finite, known up
+    front) and :func:`write_livelink_csv_blocks` (``finite=None``: each block is checked as it comes).
+    ``stacklevel`` makes warnings point at the public function's caller."""
+    _check_csv_options(digits, header_count, number_format, tracking_loss)
     rate = UNREAL_TIMECODE_FPS if timecode_fps is None else _require_fps(timecode_fps, "timecode_fps")
     if rate not in (30.0, UNREAL_TIMECODE_FPS):
         warnings.warn(
             f"writing the timecode frame field at {rate:g} fps: Unreal's Live Link Face importer reads only 30 or 60 "
             "and will place these frames at the wrong times; leave timecode_fps unset for Unreal",
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    frames = anim.frames
-    if not np.isfinite(frames).all():
-        raise FormatError("the animation has NaN or inf values; a Live Link Face CSV needs finite numbers")
-    times = anim.frame_times()
+    not_finite = "the animation has NaN or inf values; a Live Link Face CSV needs finite numbers"
+    if finite is False:
+        raise FormatError(not_finite)
     if not (np.isfinite(times).all() and (times >= 0).all()):
         raise FormatError("the animation's times must be finite and >= 0 to be written as timecodes")
-    valid = anim.valid if anim.valid is not None else np.ones(anim.num_frames, dtype=bool)
+    total = len(times)
+    if valid is None:
+        valid = np.ones(total, dtype=bool)
     lost = int((~valid).sum())
+    kept = times
     if lost and tracking_loss == "fill":
-        frames = _hold_lost(frames, valid)
-        valid = np.ones_like(valid)
-        warnings.warn(f"{lost} tracking-loss rows written with the values held from the frame before", stacklevel=2)
+        warnings.warn(f"{lost} tracking-loss rows written with the values held from the frame before",
+                      stacklevel=stacklevel)
     elif lost and tracking_loss == "drop":
-        frames, times, valid = frames[valid], times[valid], valid[valid]
-        warnings.warn(f"{lost} tracking-loss rows left out of the CSV", stacklevel=2)
+        kept = times[valid]
+        warnings.warn(f"{lost} tracking-loss rows left out of the CSV", stacklevel=stacklevel)
     elif lost:
         warnings.warn(
             f"{lost} tracking-loss rows written as 'timecode,0' like the app; Unreal's importer stops at the first "
             "of them (write with tracking_loss='fill' or 'drop' for Unreal)",
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    shift = _unreal_shift(times, rate)
-    if shift:
-        times = times + shift
+    shift = _unreal_shift(kept, rate)
     count = f",{rig.NUM_CHANNELS}" if header_count else ""
     lost_cells = ",0" if header_count else ""
 
     def lines() -> Iterator[str]:
         yield ",".join(["Timecode", *([header_count] if header_count else []), *rig.CHANNELS]) + "\n"
-        # Formatted a chunk at a time so that writing a long take needs little memory beyond its frames.
-        for start in range(0, len(times), _CHUNK_ROWS):
-            stop = start + _CHUNK_ROWS
-            stamps = format_timecodes(times[start:stop], rate=rate)
-            cells = _format_rows(frames[start:stop], digits=digits, number_format=number_format)
-            for stamp, ok, row in zip(stamps, valid[start:stop].tolist(), cells, strict=True):
-                yield f"{stamp}{count},{row}\n" if ok else f"{stamp}{lost_cells}\n"
+        start = 0
+        previous: np.ndarray | None = None  # the last frame written, held into the next block's lost rows
+        for block in blocks:
+            stop = start + len(block)
+            if stop > total:
+                raise FormatError(f"the frame blocks hold more rows than the {total} times; give one time per frame")
+            if finite is None and not np.isfinite(block).all():
+                raise FormatError(not_finite)
+            ok, when = valid[start:stop], times[start:stop]
+            if lost and tracking_loss == "fill":
+                block = _hold_lost(block, ok, previous)
+                ok = np.ones_like(ok)
+                previous = block[-1] if len(block) else previous
+            elif lost and tracking_loss == "drop":
+                block, when, ok = block[ok], when[ok], ok[ok]
+            if shift:
+                when = when + shift
+            # Formatted a chunk at a time so that writing a long take needs little memory beyond its frames.
+            for sub in range(0, len(when), _CHUNK_ROWS):
+                stamps = format_timecodes(when[sub:sub + _CHUNK_ROWS], rate=rate)
+                cells = _format_rows(block[sub:sub + _CHUNK_ROWS], digits=digits, number_format=number_format)
+                for stamp, good, row in zip(stamps, ok[sub:sub + _CHUNK_ROWS].tolist(), cells, strict=True):
+                    yield f"{stamp}{count},{row}\n" if good else f"{stamp}{lost_cells}\n"
+            start = stop
+        if start != total:
+            raise FormatError(f"the frame blocks hold {start} rows against {total} times; give one time per frame")
 
     _write_text(destination, lines())
 
