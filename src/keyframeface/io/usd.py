@@ -26,8 +26,12 @@ from typing import Any, Final
 
 import numpy as np
 
+# Imported at module level on purpose: this module is loaded only through the writer registry, which turns a
+# missing usd-core into a one-line error naming the [usd] extra (keyframeface.io.registry).
+from pxr import Gf, Sdf, Usd, UsdGeom, UsdSkel, Vt
+
 from .. import rig
-from ..errors import BackendUnavailableError, FormatError
+from ..errors import FormatError
 from ..script import Animation
 
 __all__ = ["JOINTS", "POSE_ATTRIBUTE", "read_usd", "usd_bytes", "write_usd"]
@@ -36,15 +40,6 @@ JOINTS: Final[tuple[str, ...]] = ("head", "head/eye_L", "head/eye_R")
 POSE_ATTRIBUTE: Final[str] = "keyframeface:pose"
 _FLAVOURS: Final[dict[str, str]] = {"usda": ".usda", "usdc": ".usdc", "usd": ".usdc"}
 
-
-def _pxr() -> Any:
-    try:
-        from pxr import Sdf, Usd, UsdGeom, UsdSkel, Vt
-    except ImportError:
-        raise BackendUnavailableError(
-            "writing USD needs the usd-core package: pip install 'keyframeface[usd]'"
-        ) from None
-    return Sdf, Usd, UsdGeom, UsdSkel, Vt
 
 
 def camel_case(name: str) -> str:
@@ -66,7 +61,6 @@ def _eye_angles(values: np.ndarray, side: str) -> tuple[np.ndarray, np.ndarray, 
 def _stage(anim: Animation, *, target_names: str) -> Any:
     from ..rig import pose_quaternions
 
-    Sdf, Usd, UsdGeom, UsdSkel, Vt = _pxr()
     if target_names not in ("camel", "pascal"):
         raise FormatError(f"target_names must be 'camel' or 'pascal', got {target_names!r}")
     frames = np.asarray(anim.frames, dtype=np.float32)
@@ -81,8 +75,6 @@ def _stage(anim: Animation, *, target_names: str) -> Any:
     stage.SetDefaultPrim(root.GetPrim())
     skel = UsdSkel.Skeleton.Define(stage, "/Face/Skeleton")
     skel.CreateJointsAttr(list(JOINTS))
-    from pxr import Gf
-
     identity = Gf.Matrix4d(1.0)
     skel.CreateBindTransformsAttr(Vt.Matrix4dArray([identity] * len(JOINTS)))
     skel.CreateRestTransformsAttr(Vt.Matrix4dArray([identity] * len(JOINTS)))
@@ -114,7 +106,8 @@ def _stage(anim: Animation, *, target_names: str) -> Any:
 def usd_bytes(anim: Animation, *, flavour: str = "usda", target_names: str = "camel") -> bytes:
     """The animation as a USD layer: ``flavour`` ``"usda"`` (text) or ``"usdc"``/``"usd"`` (binary crate).
 
-    Raises :class:`BackendUnavailableError` without ``usd-core`` and :class:`FormatError` on a bad option.
+    Raises :class:`FormatError` on a bad option (without ``usd-core`` this module does not import: the writer
+    registry names the ``[usd]`` extra).
     """
     if flavour not in _FLAVOURS:
         raise FormatError(f"USD flavour must be one of {sorted(_FLAVOURS)}, got {flavour!r}")
@@ -133,7 +126,6 @@ def usd_bytes(anim: Animation, *, flavour: str = "usda", target_names: str = "ca
 def read_usd(path: str | os.PathLike[str]) -> Animation:
     """Read a file written by :func:`usd_bytes` back into an Animation (blend shapes by name, pose channels from
     ``keyframeface:pose``). Raises :class:`FormatError` for a file without a SkelAnimation."""
-    _, Usd, _, UsdSkel, _ = _pxr()
     stage = Usd.Stage.Open(str(path))
     if stage is None:
         raise FormatError(f"{path}: not a USD file")
