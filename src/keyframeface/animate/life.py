@@ -40,6 +40,17 @@ def _rng(seed: int, layer: str) -> np.random.Generator:
     return np.random.default_rng([seed, _STREAM[layer]])
 
 
+
+def _frames_and_times(frames: np.ndarray, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A float32 copy of ``frames`` (T, 61) and ``times_s`` as (T,) float64; :class:`ScriptError` on other shapes."""
+    out = np.array(frames, dtype=np.float32, copy=True)
+    t = np.asarray(times_s, dtype=np.float64)
+    if out.ndim != 2 or out.shape[1] != rig.NUM_CHANNELS or t.shape != (out.shape[0],):
+        raise ScriptError(
+            f"expected frames (T, {rig.NUM_CHANNELS}) and times (T,), got {out.shape} and {t.shape}"
+        )
+    return out, t
+
 def add_life(
     frames: np.ndarray,
     times_s: np.ndarray,
@@ -57,12 +68,7 @@ def add_life(
     bool}``).
     """
     seed = check_seed(seed)
-    out = np.array(frames, dtype=np.float32, copy=True)
-    t = np.asarray(times_s, dtype=np.float64)
-    if out.ndim != 2 or out.shape[1] != rig.NUM_CHANNELS or t.shape != (out.shape[0],):
-        raise ScriptError(
-            f"expected frames (T, {rig.NUM_CHANNELS}) and times (T,), got {out.shape} and {t.shape}"
-        )
+    out, t = _frames_and_times(frames, times_s)
     info: dict[str, Any] = {"blinks": 0, "fixations": 0, "head_motion": bool(head_motion)}
     if head_motion:
         out = add_head_motion(out, t, rng=_rng(seed, "head_motion"))
@@ -92,12 +98,7 @@ def add_fitted_life(
     contract as :func:`add_life`: head motion -> saccades -> blinks, then eye rotations follow the eyeLook
     channels (``sync_eyes``; otherwise they are shifted by the change) and everything is clamped."""
     seed = check_seed(seed)
-    out = np.array(frames, dtype=np.float32, copy=True)
-    t = np.asarray(times_s, dtype=np.float64)
-    if out.ndim != 2 or out.shape[1] != rig.NUM_CHANNELS or t.shape != (out.shape[0],):
-        raise ScriptError(
-            f"expected frames (T, {rig.NUM_CHANNELS}) and times (T,), got {out.shape} and {t.shape}"
-        )
+    out, t = _frames_and_times(frames, times_s)
     info: dict[str, Any] = {"blinks": 0, "saccades": 0, "head_motion": bool(head_motion), "model": "fitted"}
     before = None if sync_eyes else rig.eye_rotations_from_look(out)
     if head_motion:
