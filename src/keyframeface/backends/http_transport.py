@@ -258,6 +258,11 @@ class KeepAliveClient:
         for conn in conns:
             conn.close()
 
+    def __del__(self) -> None:  # a backend dropped without close(): its idle sockets close now, not at interpreter exit
+        with contextlib.suppress(Exception):
+            for conn in self._idle:
+                conn.close()
+
     # ----------------------------------------------------------------------------------------------- requests
     def request(
         self, method: str, url: str, *, body: bytes | None, headers: Mapping[str, str], deadline: float
