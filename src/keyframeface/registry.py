@@ -21,9 +21,10 @@ import logging
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, Literal, TypeVar, cast
 
+from .errors import FormatError
 from .plugins import MissingModule, load_target
 
-__all__ = ["MissingModule", "Registry", "did_you_mean", "install_hint"]
+__all__ = ["MissingModule", "Registry", "did_you_mean", "install_hint", "load_explained"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,27 @@ def install_hint(exc: MissingModule, extra: str | None) -> str:
     if extra:
         return f"pip install 'keyframeface[{extra}]'"
     return f"pip install {exc.missing.split('.')[0]}"
+
+
+def load_explained(load: Callable[[], Any], target: str, *, what: str, noun: str, absent_advice: str,
+                   missing_advice: Callable[[MissingModule], str]) -> Any:
+    """``load()`` a registered component (callable), turning import failures into one-line :class:`FormatError`:
+    the component itself absent (``absent_advice``: what to choose instead), one of its packages missing
+    (``missing_advice(exc)``: what to install), or ``target`` naming no ``noun`` (function, class) at all."""
+    try:
+        obj = load()
+    except MissingModule as exc:
+        if exc.component_absent:
+            raise FormatError(
+                f"the {what} is not available in this installation ({exc.module} is missing); {absent_advice}"
+            ) from None
+        raise FormatError(
+            f"the {what} needs the Python package {exc.missing!r}, which is not installed; {missing_advice(exc)}"
+        ) from None
+    if not callable(obj):
+        module_name, _, attr = target.partition(":")
+        raise FormatError(f"the {what} is broken: {module_name} has no {noun} {attr!r}")
+    return obj
 
 
 class Registry(Generic[T]):

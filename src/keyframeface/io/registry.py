@@ -32,11 +32,11 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..errors import FormatError
-from ..plugins import MissingModule, load_target
-from ..registry import Registry, install_hint
+from ..plugins import load_target
+from ..registry import Registry, install_hint, load_explained
 from ..script import Animation, Keyframes, Script
 from .atomic import atomic_open
 
@@ -62,22 +62,9 @@ Document = Script | Keyframes | Animation
 
 def _resolve(target: str, what: str, valid: str, extra: str | None) -> Callable[..., Any]:
     """Import a reader's or writer's function, with errors that say what to install or choose instead."""
-    try:
-        func = load_target(target)
-    except MissingModule as exc:
-        if exc.component_absent:
-            raise FormatError(
-                f"the {what} is not available in this installation ({exc.module} is missing); "
-                f"choose another format: {valid}"
-            ) from None
-        raise FormatError(
-            f"the {what} needs the Python package {exc.missing!r}, which is not installed; install it "
-            f"({install_hint(exc, extra)}) or choose another format"
-        ) from None
-    if not callable(func):
-        module_name, _, attr = target.partition(":")
-        raise FormatError(f"the {what} is broken: {module_name} has no function {attr!r}")
-    return func
+    return cast(Callable[..., Any], load_explained(
+        lambda: load_target(target), target, what=what, noun="function", absent_advice=f"choose another format: {valid}",
+        missing_advice=lambda exc: f"install it ({install_hint(exc, extra)}) or choose another format"))
 
 
 def _accepted(func: Callable[..., Any], positional: int) -> list[str] | None:

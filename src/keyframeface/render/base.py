@@ -26,8 +26,7 @@ import numpy as np
 
 from .. import rig
 from ..errors import FormatError
-from ..plugins import MissingModule
-from ..registry import Registry
+from ..registry import Registry, load_explained
 
 __all__ = [
     "DEFAULT_RENDERER",
@@ -112,22 +111,10 @@ def get_renderer(name: str | FaceRenderer = DEFAULT_RENDERER, **options: Any) ->
 
 
 def _import_class(key: str, target: str) -> Any:
-    try:
-        cls = RENDERERS.load(key)
-    except MissingModule as exc:
-        if exc.component_absent:
-            raise FormatError(
-                f"the {key} renderer is not available in this installation ({exc.module} is missing); "
-                f"use --renderer {DEFAULT_RENDERER}"
-            ) from None
-        raise FormatError(
-            f"the {key} renderer needs the Python package {exc.missing!r}, which is not installed; "
-            f"install the [render] extra ({RENDER_EXTRA})"
-        ) from None
-    if not callable(cls):
-        module_name, _, attr = target.partition(":")
-        raise FormatError(f"the {key} renderer is broken: {module_name} has no class {attr!r}")
-    return cls
+    return load_explained(
+        lambda: RENDERERS.load(key), target, what=f"{key} renderer", noun="class",
+        absent_advice=f"use --renderer {DEFAULT_RENDERER}",
+        missing_advice=lambda exc: f"install the [render] extra ({RENDER_EXTRA})")
 
 
 def check_values(values: Any) -> np.ndarray:
